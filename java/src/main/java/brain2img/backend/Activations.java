@@ -1,0 +1,34 @@
+package brain2img.backend;
+
+/** Scalar activation functions shared by the CPU kernels and the tests' references. */
+public final class Activations {
+    private Activations() {}
+
+    public static float apply(Backend.Unary op, float x) {
+        return switch (op) {
+            case SILU -> x / (1f + (float) Math.exp(-x));
+            case GELU -> gelu(x);
+            case QUICK_GELU -> x / (1f + (float) Math.exp(-1.702 * x));
+            case EXP -> (float) Math.exp(x);
+            case NEG -> -x;
+        };
+    }
+
+    /** Exact GELU, x·Φ(x) = x/2 · (1 + erf(x/√2)). */
+    public static float gelu(float x) {
+        return (float) (0.5 * x * (1.0 + erf(x / Math.sqrt(2.0))));
+    }
+
+    /**
+     * erf with absolute error below 1.2e-7 everywhere (Numerical Recipes' erfc Chebyshev fit,
+     * evaluated in double), far inside float32 resolution.
+     */
+    public static double erf(double x) {
+        double z = Math.abs(x);
+        double t = 1.0 / (1.0 + 0.5 * z);
+        double r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418
+                + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587
+                + t * (-0.82215223 + t * 0.17087277)))))))));
+        return x >= 0 ? 1.0 - r : r - 1.0;
+    }
+}

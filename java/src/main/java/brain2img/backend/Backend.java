@@ -1,0 +1,142 @@
+package brain2img.backend;
+
+import brain2img.tensor.Tensor;
+
+/**
+ * The few compute primitives every model is written against, with conveniences as default methods on top.
+ *
+ * <p>All tensors are f32 and row-major. Shapes in the javadoc use B batch, C channels, H/W spatial size,
+ * L sequence length, D feature width. A backend owns where its tensors live: the CPU backend returns heap
+ * tensors; a device backend returns device tensors and converts with {@link #upload}/{@link #download}.
+ * Results are always new tensors unless a method says "in place".
+ */
+public interface Backend extends AutoCloseable {
+
+    /** Short name, e.g. "cpu" or "cuda". */
+    String name();
+
+    /** One line for the CLI: which backend, on what hardware, with which options. */
+    String describe();
+
+    /** Makes a host tensor usable by this backend (identity on the CPU). */
+    default Tensor upload(Tensor host) { return host.toF32(); }
+
+    /** Brings a tensor back to the host as f32 (identity on the CPU). */
+    default Tensor download(Tensor t) { return t.toF32(); }
+
+    // ------------------------------------------------------------------ primitives
+
+    /**
+     * Batched, strided GEMM, row-major: for each b in [0,batch):
+     * C_b = alpha · op(A_b) · op(B_b) + beta · C_b, where op(A) is m×k and op(B) is k×n.
+     * A_b starts at element {@code aOff + b·strideA} with leading dimension lda (elements between rows of
+     * A as stored); the same for B and C. When beta is 0, C is not read (NaNs in it do not propagate).
+     */
+    void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+              Tensor a, long aOff, int lda, long strideA,
+              Tensor b, long bOff, int ldb, long strideB,
+              float beta, Tensor c, long cOff, int ldc, long strideC, int batch);
+
+    /**
+     * 2-D convolution (cross-correlation, as in PyTorch). x (B,C,H,W), w (O,C,kh,kw), bias (O) or null;
+     * padding may differ per side (the VAE's downsampler pads right and bottom only).
+     * Returns (B,O,(H+pt+pb-kh)/sh+1,(W+pl+pr-kw)/sw+1).
+     */
+    Tensor conv2d(Tensor x, Tensor w, Tensor bias, int strideH, int strideW,
+                  int padTop, int padBottom, int padLeft, int padRight);
+
+    /** Group norm over (C/G)·spatial values per group. x (B,C,...), gamma/beta (C); optionally SiLU after. */
+    Tensor groupNorm(Tensor x, int groups, Tensor gamma, Tensor beta, float eps, boolean silu);
+
+    /** Layer norm over the last dimension D. x (...,D), gamma/beta (D). */
+    Tensor layerNorm(Tensor x, Tensor gamma, Tensor beta, float eps);
+
+    /** Softmax over the last dimension. */
+    Tensor softmax(Tensor x);
+
+    /**
+     * Scaled dot-product attention with heads packed in the feature dimension (the layout linear projections
+     * produce): q (B,Lq,H·Dk), k (B,Lk,H·Dk), v (B,Lk,H·Dv) → (B,Lq,H·Dv).
+     * softmax(scale · q kᵀ + mask) v per head; mask is null or additive (Lq,Lk); causal hides j > i.
+     */
+    Tensor attention(Tensor q, Tensor k, Tensor v, int heads, float scale, Tensor mask, boolean causal);
+
+    /** Element-wise unary function. */
+    Tensor unary(Unary op, Tensor x);
+
+    /**
+     * Element-wise a op b with NumPy broadcasting of b to a's shape (b's shape right-aligned, its dimensions
+     * equal to a's or 1). The result has a's shape.
+     */
+    Tensor binary(Binary op, Tensor a, Tensor b);
+
+    /** alpha·x + beta·y, same shapes (DDIM updates, guidance mixing). */
+    Tensor axpby(float alpha, Tensor x, float beta, Tensor y);
+
+    /** GEGLU: x (...,2F) split into value (first F) and gate (last F) → value · gelu(gate), (...,F). */
+    Tensor geglu(Tensor x);
+
+    /** Nearest-neighbour ×2 upsampling. x (B,C,H,W) → (B,C,2H,2W). */
+    Tensor upsampleNearest2x(Tensor x);
+
+    /** Concatenation along dimension 1. a (B,Ca,...), b (B,Cb,...) → (B,Ca+Cb,...). */
+    Tensor concatChannels(Tensor a, Tensor b);
+
+    /** Swaps the last two dimensions: (B,M,N) → (B,N,M). Used to go between (B,C,H·W) and (B,H·W,C). */
+    Tensor transposeLast2(Tensor x);
+
+    /** Row gather: table (V,D), ids (N) of i32/i64 → (N,D). */
+    Tensor embedding(Tensor table, Tensor ids);
+
+    // ------------------------------------------------------------------ conveniences
+
+    enum Unary { SILU, GELU, QUICK_GELU, EXP, NEG }
+
+    enum Binary { ADD, SUB, MUL }
+
+    default Tensor add(Tensor a, Tensor b) { return binary(Binary.ADD, a, b); }
+
+    default Tensor mul(Tensor a, Tensor b) { return binary(Binary.MUL, a, b); }
+
+    default Tensor scale(Tensor x, float s) { return axpby(s, x, 0f, x); }
+
+    default Tensor silu(Tensor x) { return unary(Unary.SILU, x); }
+
+    /** C = A · B for a (...,M,K) and b (K,N) → (...,M,N). */
+    default Tensor matmul(Tensor a, Tensor b) {
+        int k = a.dimInt(-1);
+        int n = b.dimInt(1);
+        if (b.rank() != 2 || b.dim(0) != k) {
+            throw new IllegalArgumentException("matmul " + a.shapeString() + " · " + b.shapeString());
+        }
+        int m = Math.toIntExact(a.numel() / k);
+        long[] s = a.shape();
+        s[s.length - 1] = n;
+        Tensor c = allocate(s);
+        gemm(false, false, m, n, k, 1f, a, 0, k, 0, b, 0, n, 0, 0f, c, 0, n, 0, 1);
+        return c;
+    }
+
+    /**
+     * A PyTorch Linear: x (...,in) · wᵀ + bias with w (out,in) as stored in checkpoints, bias (out) or null.
+     */
+    default Tensor linear(Tensor x, Tensor w, Tensor bias) {
+        int in = x.dimInt(-1);
+        if (w.rank() != 2 || w.dim(1) != in) {
+            throw new IllegalArgumentException("linear: input " + x.shapeString() + " does not match weight " + w.shapeString());
+        }
+        int out = w.dimInt(0);
+        int m = Math.toIntExact(x.numel() / in);
+        long[] s = x.shape();
+        s[s.length - 1] = out;
+        Tensor y = allocate(s);
+        gemm(false, true, m, out, in, 1f, x, 0, in, 0, w, 0, in, 0, 0f, y, 0, out, 0, 1);
+        return bias == null ? y : add(y, bias);
+    }
+
+    /** A zeroed f32 tensor where this backend keeps its tensors. */
+    default Tensor allocate(long... shape) { return Tensor.zeros(shape); }
+
+    @Override
+    default void close() {}
+}

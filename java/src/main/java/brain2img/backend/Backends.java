@@ -1,0 +1,42 @@
+package brain2img.backend;
+
+import java.util.Locale;
+
+/**
+ * Chooses a backend from {@code --device cpu|cuda|auto} or the system property {@code brain2img.device}.
+ * "auto" takes CUDA where it is available and falls back to the CPU with a note saying why.
+ */
+public final class Backends {
+    public static final String PROPERTY = "brain2img.device";
+
+    private Backends() {}
+
+    /** Picks a backend; {@code device} null means the system property, then "auto". */
+    public static Backend create(String device, java.io.PrintStream notes) {
+        String d = device != null ? device : System.getProperty(PROPERTY, "auto");
+        return switch (d.toLowerCase(Locale.ROOT)) {
+            case "cpu" -> new CpuBackend();
+            case "cuda" -> {
+                String why = cudaUnavailableReason();
+                if (why != null) throw new IllegalStateException("CUDA backend unavailable: " + why);
+                yield createCuda();
+            }
+            case "auto" -> {
+                String why = cudaUnavailableReason();
+                if (why == null) yield createCuda();
+                if (notes != null) notes.println("note: using the CPU backend (CUDA unavailable: " + why + ")");
+                yield new CpuBackend();
+            }
+            default -> throw new IllegalArgumentException("unknown device '" + d + "' (expected cpu, cuda or auto)");
+        };
+    }
+
+    /** Null when a CUDA backend can be created here, else the reason it cannot. */
+    public static String cudaUnavailableReason() {
+        return "the CUDA backend is not part of this build yet";
+    }
+
+    private static Backend createCuda() {
+        throw new IllegalStateException("CUDA backend unavailable: " + cudaUnavailableReason());
+    }
+}

@@ -1,0 +1,409 @@
+package brain2img.backend;
+
+import brain2img.tensor.DType;
+import brain2img.tensor.Tensor;
+import brain2img.util.Parallel;
+
+import java.util.Arrays;
+
+/**
+ * The reference backend: pure Java, Vector API inner loops (scalar fallback with
+ * {@code -Dbrain2img.vector=false}), parallel over the cores of the common fork-join pool.
+ * Every result is a heap f32 tensor.
+ */
+public final class CpuBackend implements Backend {
+
+    /** Upper bound on floats in one im2col buffer (128 MiB), so big convolutions are done in row bands. */
+    private static final long IM2COL_LIMIT = 32L << 20;
+
+    @Override
+    public String name() { return "cpu"; }
+
+    @Override
+    public String describe() {
+        return "cpu: " + Parallel.threads() + " threads, "
+                + (CpuGemm.VECTOR ? "Vector API " + CpuGemm.SPECIES.vectorBitSize() + "-bit" : "scalar (Vector API off)");
+    }
+
+    // ------------------------------------------------------------------ gemm
+
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                     Tensor a, long aOff, int lda, long strideA,
+                     Tensor b, long bOff, int ldb, long strideB,
+                     float beta, Tensor c, long cOff, int ldc, long strideC, int batch) {
+        float[] af = a.floats();
+        float[] bf = b.floats();
+        float[] cf = c.heapFloats();
+        if (cf == null) throw new IllegalArgumentException("gemm output must be a heap f32 tensor, got " + c);
+        int rowBlocks = (m + CpuGemm.MR - 1) / CpuGemm.MR;
+        for (int bi = 0; bi < batch; bi++) {
+            int ao = Math.toIntExact(aOff + bi * strideA);
+            int co = Math.toIntExact(cOff + bi * strideC);
+            float[] packed = CpuGemm.packB(transB, n, k, bf, Math.toIntExact(bOff + bi * strideB), ldb);
+            // Rows are split over threads in whole MR blocks; each task has its own scratch.
+            Parallel.forRange(rowBlocks, Math.max(1, 4096 / Math.max(1, n)), (from, to) -> {
+                float[] aPack = new float[k * CpuGemm.MR];
+                float[] tile = new float[CpuGemm.MR * CpuGemm.NR];
+                CpuGemm.rows(transA, m, n, k, alpha, af, ao, lda, packed, beta, cf, co, ldc,
+                        from * CpuGemm.MR, Math.min(m, to * CpuGemm.MR), aPack, tile);
+            });
+        }
+    }
+
+    // ------------------------------------------------------------------ conv2d
+
+    @Override
+    public Tensor conv2d(Tensor x, Tensor w, Tensor bias, int sh, int sw, int pt, int pb, int pl, int pr) {
+        if (x.rank() != 4 || w.rank() != 4 || w.dim(1) != x.dim(1)) {
+            throw new IllegalArgumentException("conv2d: input " + x.shapeString() + " and weight " + w.shapeString()
+                    + " must be (B,C,H,W) and (O,C,kh,kw)");
+        }
+        int bsz = x.dimInt(0), ch = x.dimInt(1), hh = x.dimInt(2), ww = x.dimInt(3);
+        int oc = w.dimInt(0), kh = w.dimInt(2), kw = w.dimInt(3);
+        int ho = (hh + pt + pb - kh) / sh + 1;
+        int wo = (ww + pl + pr - kw) / sw + 1;
+        if (ho <= 0 || wo <= 0) throw new IllegalArgumentException("conv2d: output would be empty for " + x.shapeString());
+        Tensor out = Tensor.zeros(bsz, oc, ho, wo);
+        float[] of = out.heapFloats();
+        float[] xf = x.floats();
+        int ckk = ch * kh * kw;
+        boolean pointwise = kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pb == 0 && pl == 0 && pr == 0;
+        int bandRows = (int) Math.max(1, Math.min(ho, IM2COL_LIMIT / Math.max(1L, (long) ckk * wo)));
+        for (int b = 0; b < bsz; b++) {
+            int xBase = b * ch * hh * ww;
+            int oBase = b * oc * ho * wo;
+            if (pointwise) {
+                gemm(false, false, oc, ho * wo, ch, 1f, w, 0, ch, 0, x, xBase, hh * ww, 0, 0f, out, oBase, ho * wo, 0, 1);
+                continue;
+            }
+            for (int r0 = 0; r0 < ho; r0 += bandRows) {
+                int rows = Math.min(bandRows, ho - r0);
+                int cols = rows * wo;
+                float[] col = new float[ckk * cols];
+                im2col(xf, xBase, ch, hh, ww, kh, kw, sh, sw, pt, pl, r0, rows, wo, col);
+                // out[:, r0*wo .. +cols] = W (oc×ckk) · col (ckk×cols), written with ldc = ho*wo
+                gemm(false, false, oc, cols, ckk, 1f, w, 0, ckk, 0, Tensor.of(col, ckk, cols), 0, cols, 0,
+                        0f, out, oBase + (long) r0 * wo, ho * wo, 0, 1);
+            }
+        }
+        if (bias != null) addChannelBias(of, bias.floats(), bsz, oc, ho * wo);
+        return out;
+    }
+
+    private static void im2col(float[] x, int xBase, int ch, int hh, int ww, int kh, int kw, int sh, int sw,
+                               int pt, int pl, int r0, int rows, int wo, float[] col) {
+        int cols = rows * wo;
+        Parallel.forRange(ch, 1, (c0, c1) -> {
+            for (int c = c0; c < c1; c++) {
+                for (int i = 0; i < kh; i++) {
+                    for (int j = 0; j < kw; j++) {
+                        int rowBase = ((c * kh + i) * kw + j) * cols;
+                        for (int r = 0; r < rows; r++) {
+                            int y = (r0 + r) * sh - pt + i;
+                            int dst = rowBase + r * wo;
+                            if (y < 0 || y >= hh) {
+                                Arrays.fill(col, dst, dst + wo, 0f);
+                                continue;
+                            }
+                            int src = xBase + (c * hh + y) * ww;
+                            for (int q = 0; q < wo; q++) {
+                                int xx = q * sw - pl + j;
+                                col[dst + q] = xx < 0 || xx >= ww ? 0f : x[src + xx];
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    private static void addChannelBias(float[] out, float[] bias, int bsz, int ch, int spatial) {
+        Parallel.forRange(bsz * ch, 16, (from, to) -> {
+            for (int bc = from; bc < to; bc++) {
+                float v = bias[bc % ch];
+                int base = bc * spatial;
+                for (int i = 0; i < spatial; i++) out[base + i] += v;
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ norms and softmax
+
+    @Override
+    public Tensor groupNorm(Tensor x, int groups, Tensor gamma, Tensor beta, float eps, boolean silu) {
+        int bsz = x.dimInt(0), ch = x.dimInt(1);
+        if (ch % groups != 0) throw new IllegalArgumentException("groupNorm: " + ch + " channels not divisible by " + groups + " groups");
+        int spatial = Math.toIntExact(x.numel() / ((long) bsz * ch));
+        int cpg = ch / groups;
+        float[] xf = x.floats();
+        float[] g = gamma.floats(), bt = beta.floats();
+        float[] out = new float[xf.length];
+        Parallel.forRange(bsz * groups, 1, (from, to) -> {
+            for (int bg = from; bg < to; bg++) {
+                int base = bg * cpg * spatial;
+                int len = cpg * spatial;
+                double sum = 0;
+                for (int i = 0; i < len; i++) sum += xf[base + i];
+                double mean = sum / len;
+                double sq = 0;
+                for (int i = 0; i < len; i++) {
+                    double d = xf[base + i] - mean;
+                    sq += d * d;
+                }
+                float inv = (float) (1.0 / Math.sqrt(sq / len + eps));
+                float meanF = (float) mean;
+                int c0 = (bg % groups) * cpg;
+                for (int c = 0; c < cpg; c++) {
+                    float scale = g[c0 + c] * inv;
+                    float shift = bt[c0 + c] - meanF * scale;
+                    int o = base + c * spatial;
+                    for (int i = 0; i < spatial; i++) {
+                        float v = xf[o + i] * scale + shift;
+                        out[o + i] = silu ? v / (1f + (float) Math.exp(-v)) : v;
+                    }
+                }
+            }
+        });
+        return Tensor.of(out, x.shape());
+    }
+
+    @Override
+    public Tensor layerNorm(Tensor x, Tensor gamma, Tensor beta, float eps) {
+        int d = x.dimInt(-1);
+        int rows = Math.toIntExact(x.numel() / d);
+        float[] xf = x.floats();
+        float[] g = gamma.floats(), bt = beta.floats();
+        float[] out = new float[xf.length];
+        Parallel.forRange(rows, 8, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int base = r * d;
+                double sum = 0;
+                for (int i = 0; i < d; i++) sum += xf[base + i];
+                double mean = sum / d;
+                double sq = 0;
+                for (int i = 0; i < d; i++) {
+                    double e = xf[base + i] - mean;
+                    sq += e * e;
+                }
+                float inv = (float) (1.0 / Math.sqrt(sq / d + eps));
+                float meanF = (float) mean;
+                for (int i = 0; i < d; i++) out[base + i] = (xf[base + i] - meanF) * inv * g[i] + bt[i];
+            }
+        });
+        return Tensor.of(out, x.shape());
+    }
+
+    @Override
+    public Tensor softmax(Tensor x) {
+        int d = x.dimInt(-1);
+        int rows = Math.toIntExact(x.numel() / d);
+        float[] out = x.toFloatArray();
+        Parallel.forRange(rows, 8, (from, to) -> {
+            for (int r = from; r < to; r++) softmaxRow(out, r * d, d);
+        });
+        return Tensor.of(out, x.shape());
+    }
+
+    /** In-place softmax of v[o..o+n); entries of -inf get probability 0. */
+    static void softmaxRow(float[] v, int o, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) max = Math.max(max, v[o + i]);
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            float e = (float) Math.exp(v[o + i] - max);
+            v[o + i] = e;
+            sum += e;
+        }
+        float inv = (float) (1.0 / sum);
+        for (int i = 0; i < n; i++) v[o + i] *= inv;
+    }
+
+    // ------------------------------------------------------------------ attention
+
+    /** Queries per task: the score block (QB×Lk) stays small while amortising the K/V reads. */
+    private static final int QB = 32;
+
+    @Override
+    public Tensor attention(Tensor q, Tensor k, Tensor v, int heads, float scale, Tensor mask, boolean causal) {
+        int bsz = q.dimInt(0), lq = q.dimInt(1), lk = k.dimInt(1);
+        int dk = q.dimInt(2) / heads, dv = v.dimInt(2) / heads;
+        if (q.dim(2) % heads != 0 || k.dim(2) != q.dim(2) || v.dim(1) != lk || k.dim(0) != bsz || v.dim(0) != bsz) {
+            throw new IllegalArgumentException("attention: q " + q.shapeString() + ", k " + k.shapeString()
+                    + ", v " + v.shapeString() + " with " + heads + " heads");
+        }
+        float[] qf = q.floats(), kf = k.floats(), vf = v.floats();
+        float[] mf = mask == null ? null : mask.floats();
+        int qRow = heads * dk, vRow = heads * dv;
+        float[] out = new float[bsz * lq * vRow];
+        int qBlocks = (lq + QB - 1) / QB;
+        Parallel.forRange(bsz * heads * qBlocks, 1, (from, to) -> {
+            float[] s = new float[QB * lk];
+            for (int task = from; task < to; task++) {
+                int qb = task % qBlocks;
+                int h = (task / qBlocks) % heads;
+                int b = task / (qBlocks * heads);
+                int i0 = qb * QB, i1 = Math.min(lq, i0 + QB);
+                for (int i = i0; i < i1; i++) {
+                    int so = (i - i0) * lk;
+                    int qo = (b * lq + i) * qRow + h * dk;
+                    int jEnd = causal ? Math.min(lk, i + 1) : lk;
+                    for (int j = 0; j < jEnd; j++) {
+                        float sc = scale * CpuGemm.dot(qf, qo, kf, (b * lk + j) * qRow + h * dk, dk);
+                        s[so + j] = mf == null ? sc : sc + mf[i * lk + j];
+                    }
+                    softmaxRow(s, so, jEnd);
+                    int oo = (b * lq + i) * vRow + h * dv;
+                    for (int j = 0; j < jEnd; j++) {
+                        float p = s[so + j];
+                        if (p != 0f) CpuGemm.axpy(p, vf, (b * lk + j) * vRow + h * dv, out, oo, dv);
+                    }
+                }
+            }
+        });
+        return Tensor.of(out, bsz, lq, vRow);
+    }
+
+    // ------------------------------------------------------------------ element-wise
+
+    @Override
+    public Tensor unary(Unary op, Tensor x) {
+        float[] xf = x.floats();
+        float[] out = new float[xf.length];
+        Parallel.forRange(xf.length, 1 << 14, (from, to) -> {
+            for (int i = from; i < to; i++) out[i] = Activations.apply(op, xf[i]);
+        });
+        return Tensor.of(out, x.shape());
+    }
+
+    @Override
+    public Tensor binary(Binary op, Tensor a, Tensor b) {
+        float[] af = a.floats(), bf = b.floats();
+        float[] out = new float[af.length];
+        Broadcast map = Broadcast.of(a.shape(), b.shape());
+        Parallel.forRange(af.length, 1 << 14, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                float bv = bf[map.index(i)];
+                out[i] = switch (op) {
+                    case ADD -> af[i] + bv;
+                    case SUB -> af[i] - bv;
+                    case MUL -> af[i] * bv;
+                };
+            }
+        });
+        return Tensor.of(out, a.shape());
+    }
+
+    @Override
+    public Tensor axpby(float alpha, Tensor x, float beta, Tensor y) {
+        if (!x.sameShape(y)) throw new IllegalArgumentException("axpby: " + x.shapeString() + " vs " + y.shapeString());
+        float[] xf = x.floats(), yf = y.floats();
+        float[] out = new float[xf.length];
+        Parallel.forRange(xf.length, 1 << 14, (from, to) -> {
+            for (int i = from; i < to; i++) out[i] = beta == 0f ? alpha * xf[i] : alpha * xf[i] + beta * yf[i];
+        });
+        return Tensor.of(out, x.shape());
+    }
+
+    @Override
+    public Tensor geglu(Tensor x) {
+        int two = x.dimInt(-1);
+        if (two % 2 != 0) throw new IllegalArgumentException("geglu: last dimension of " + x.shapeString() + " is odd");
+        int f = two / 2;
+        int rows = Math.toIntExact(x.numel() / two);
+        float[] xf = x.floats();
+        float[] out = new float[rows * f];
+        Parallel.forRange(rows, 4, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                for (int i = 0; i < f; i++) {
+                    out[r * f + i] = xf[r * two + i] * Activations.gelu(xf[r * two + f + i]);
+                }
+            }
+        });
+        long[] s = x.shape();
+        s[s.length - 1] = f;
+        return Tensor.of(out, s);
+    }
+
+    // ------------------------------------------------------------------ layout
+
+    @Override
+    public Tensor upsampleNearest2x(Tensor x) {
+        int planes = Math.toIntExact(x.dim(0) * x.dim(1));
+        int hh = x.dimInt(2), ww = x.dimInt(3);
+        float[] xf = x.floats();
+        float[] out = new float[planes * 4 * hh * ww];
+        Parallel.forRange(planes, 4, (from, to) -> {
+            for (int p = from; p < to; p++) {
+                for (int y = 0; y < 2 * hh; y++) {
+                    int src = p * hh * ww + (y / 2) * ww;
+                    int dst = p * 4 * hh * ww + y * 2 * ww;
+                    for (int xx = 0; xx < 2 * ww; xx++) out[dst + xx] = xf[src + xx / 2];
+                }
+            }
+        });
+        return Tensor.of(out, x.dim(0), x.dim(1), 2L * hh, 2L * ww);
+    }
+
+    @Override
+    public Tensor concatChannels(Tensor a, Tensor b) {
+        long[] sa = a.shape(), sb = b.shape();
+        if (sa.length != sb.length || sa[0] != sb[0]
+                || !Arrays.equals(Arrays.copyOfRange(sa, 2, sa.length), Arrays.copyOfRange(sb, 2, sb.length))) {
+            throw new IllegalArgumentException("concat: " + a.shapeString() + " and " + b.shapeString());
+        }
+        int bsz = (int) sa[0];
+        int blockA = Math.toIntExact(a.numel() / bsz), blockB = Math.toIntExact(b.numel() / bsz);
+        float[] af = a.floats(), bf = b.floats();
+        float[] out = new float[af.length + bf.length];
+        for (int i = 0; i < bsz; i++) {
+            System.arraycopy(af, i * blockA, out, i * (blockA + blockB), blockA);
+            System.arraycopy(bf, i * blockB, out, i * (blockA + blockB) + blockA, blockB);
+        }
+        long[] s = sa.clone();
+        s[1] = sa[1] + sb[1];
+        return Tensor.of(out, s);
+    }
+
+    @Override
+    public Tensor transposeLast2(Tensor x) {
+        int m = x.dimInt(-2), n = x.dimInt(-1);
+        int batch = Math.toIntExact(x.numel() / ((long) m * n));
+        float[] xf = x.floats();
+        float[] out = new float[xf.length];
+        final int tb = 32;
+        int tilesM = (m + tb - 1) / tb;
+        Parallel.forRange(batch * tilesM, 1, (from, to) -> {
+            for (int t = from; t < to; t++) {
+                int b = t / tilesM, i0 = (t % tilesM) * tb;
+                int base = b * m * n;
+                for (int j0 = 0; j0 < n; j0 += tb) {
+                    for (int i = i0; i < Math.min(m, i0 + tb); i++) {
+                        for (int j = j0; j < Math.min(n, j0 + tb); j++) out[base + j * m + i] = xf[base + i * n + j];
+                    }
+                }
+            }
+        });
+        long[] s = x.shape();
+        s[s.length - 2] = n;
+        s[s.length - 1] = m;
+        return Tensor.of(out, s);
+    }
+
+    @Override
+    public Tensor embedding(Tensor table, Tensor ids) {
+        if (ids.dtype() != DType.I32 && ids.dtype() != DType.I64) {
+            throw new IllegalArgumentException("embedding ids must be i32 or i64, got " + ids.shapeString());
+        }
+        int d = table.dimInt(1);
+        long vocab = table.dim(0);
+        int n = Math.toIntExact(ids.numel());
+        float[] out = new float[n * d];
+        for (int i = 0; i < n; i++) {
+            long id = ids.getLong(i);
+            if (id < 0 || id >= vocab) throw new IndexOutOfBoundsException("token id " + id + " outside vocabulary of " + vocab);
+            for (int j = 0; j < d; j++) out[i * d + j] = table.getFloat(id * d + j);
+        }
+        return Tensor.of(out, n, d);
+    }
+}

@@ -1,0 +1,162 @@
+package brain2img.backend;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Single-precision GEMM on float arrays for the CPU backend: C = alpha·op(A)·op(B) + beta·C, row-major.
+ *
+ * <p>B is packed once into column panels of {@link #NR} floats (k×NR each, zero-padded at the edge) so the
+ * micro-kernel streams it contiguously; A is packed per block of {@link #MR} rows. The micro-kernel keeps an
+ * MR×NR tile of C in registers across the whole k loop. A scalar kernel with the same packing is the
+ * fallback when the Vector API is disabled ({@code -Dbrain2img.vector=false}).
+ */
+final class CpuGemm {
+    static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    static final boolean VECTOR = !"false".equals(System.getProperty("brain2img.vector"));
+    static final int MR = 4;
+    static final int NR = 2 * SPECIES.length();
+
+    private CpuGemm() {}
+
+    /** Packs op(B) (k×n) into ceil(n/NR) panels, each k rows of NR floats. */
+    static float[] packB(boolean transB, int n, int k, float[] b, int bOff, int ldb) {
+        int panels = (n + NR - 1) / NR;
+        float[] packed = new float[panels * k * NR];
+        for (int pj = 0; pj < panels; pj++) {
+            int j0 = pj * NR;
+            int w = Math.min(NR, n - j0);
+            int base = pj * k * NR;
+            for (int p = 0; p < k; p++) {
+                int dst = base + p * NR;
+                if (!transB) {
+                    System.arraycopy(b, bOff + p * ldb + j0, packed, dst, w);
+                } else {
+                    for (int j = 0; j < w; j++) packed[dst + j] = b[bOff + (j0 + j) * ldb + p];
+                }
+            }
+        }
+        return packed;
+    }
+
+    /** Packs MR rows of op(A) starting at row i0 into a k×MR block (rows past m are zero). */
+    static void packA(boolean transA, int m, int k, float[] a, int aOff, int lda, int i0, float[] dst) {
+        int h = Math.min(MR, m - i0);
+        if (h < MR) java.util.Arrays.fill(dst, 0, k * MR, 0f);
+        for (int r = 0; r < h; r++) {
+            int i = i0 + r;
+            if (!transA) {
+                int src = aOff + i * lda;
+                for (int p = 0; p < k; p++) dst[p * MR + r] = a[src + p];
+            } else {
+                for (int p = 0; p < k; p++) dst[p * MR + r] = a[aOff + p * lda + i];
+            }
+        }
+    }
+
+    /**
+     * Computes rows [i0, i1) of C from packed B. aPack is scratch of k·MR floats; tile is scratch of
+     * MR·NR floats.
+     */
+    static void rows(boolean transA, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
+                     float[] bPacked, float beta, float[] c, int cOff, int ldc, int i0, int i1,
+                     float[] aPack, float[] tile) {
+        int panels = (n + NR - 1) / NR;
+        for (int ib = i0; ib < i1; ib += MR) {
+            packA(transA, m, k, a, aOff, lda, ib, aPack);
+            int h = Math.min(MR, i1 - ib);
+            for (int pj = 0; pj < panels; pj++) {
+                int j0 = pj * NR;
+                int w = Math.min(NR, n - j0);
+                if (VECTOR) microVector(k, aPack, bPacked, pj * k * NR, tile);
+                else microScalar(k, aPack, bPacked, pj * k * NR, tile);
+                for (int r = 0; r < h; r++) {
+                    int crow = cOff + (ib + r) * ldc + j0;
+                    int trow = r * NR;
+                    if (beta == 0f) {
+                        for (int j = 0; j < w; j++) c[crow + j] = alpha * tile[trow + j];
+                    } else {
+                        for (int j = 0; j < w; j++) c[crow + j] = alpha * tile[trow + j] + beta * c[crow + j];
+                    }
+                }
+            }
+        }
+    }
+
+    private static void microVector(int k, float[] aPack, float[] b, int bBase, float[] tile) {
+        int v = SPECIES.length();
+        FloatVector c00 = FloatVector.zero(SPECIES), c01 = FloatVector.zero(SPECIES);
+        FloatVector c10 = FloatVector.zero(SPECIES), c11 = FloatVector.zero(SPECIES);
+        FloatVector c20 = FloatVector.zero(SPECIES), c21 = FloatVector.zero(SPECIES);
+        FloatVector c30 = FloatVector.zero(SPECIES), c31 = FloatVector.zero(SPECIES);
+        for (int p = 0; p < k; p++) {
+            int bo = bBase + p * NR;
+            FloatVector b0 = FloatVector.fromArray(SPECIES, b, bo);
+            FloatVector b1 = FloatVector.fromArray(SPECIES, b, bo + v);
+            int ao = p * MR;
+            FloatVector a0 = FloatVector.broadcast(SPECIES, aPack[ao]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(SPECIES, aPack[ao + 1]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(SPECIES, aPack[ao + 2]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(SPECIES, aPack[ao + 3]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+        }
+        c00.intoArray(tile, 0);
+        c01.intoArray(tile, v);
+        c10.intoArray(tile, NR);
+        c11.intoArray(tile, NR + v);
+        c20.intoArray(tile, 2 * NR);
+        c21.intoArray(tile, 2 * NR + v);
+        c30.intoArray(tile, 3 * NR);
+        c31.intoArray(tile, 3 * NR + v);
+    }
+
+    private static void microScalar(int k, float[] aPack, float[] b, int bBase, float[] tile) {
+        java.util.Arrays.fill(tile, 0f);
+        for (int p = 0; p < k; p++) {
+            int bo = bBase + p * NR;
+            for (int r = 0; r < MR; r++) {
+                float av = aPack[p * MR + r];
+                int t = r * NR;
+                for (int j = 0; j < NR; j++) tile[t + j] = Math.fma(av, b[bo + j], tile[t + j]);
+            }
+        }
+    }
+
+    /** Dot product of x[xo..xo+n) and y[yo..yo+n). */
+    static float dot(float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        float s = 0f;
+        if (VECTOR) {
+            FloatVector acc = FloatVector.zero(SPECIES);
+            int bound = SPECIES.loopBound(n);
+            for (; i < bound; i += SPECIES.length()) {
+                acc = FloatVector.fromArray(SPECIES, x, xo + i).fma(FloatVector.fromArray(SPECIES, y, yo + i), acc);
+            }
+            s = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) s = Math.fma(x[xo + i], y[yo + i], s);
+        return s;
+    }
+
+    /** y[yo..yo+n) += a · x[xo..xo+n). */
+    static void axpy(float a, float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        if (VECTOR) {
+            FloatVector av = FloatVector.broadcast(SPECIES, a);
+            int bound = SPECIES.loopBound(n);
+            for (; i < bound; i += SPECIES.length()) {
+                av.fma(FloatVector.fromArray(SPECIES, x, xo + i), FloatVector.fromArray(SPECIES, y, yo + i))
+                        .intoArray(y, yo + i);
+            }
+        }
+        for (; i < n; i++) y[yo + i] = Math.fma(a, x[xo + i], y[yo + i]);
+    }
+}
