@@ -17,6 +17,7 @@ import java.io.UncheckedIOException;
         subcommands = {
                 DemoCommand.class,
                 WeightsCommand.class,
+                SdCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
