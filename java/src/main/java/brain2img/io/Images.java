@@ -32,15 +32,24 @@ public final class Images {
         return fromImage(img);
     }
 
-    /** An RGB image as (3,H,W) in [-1,1]. */
+    /** An image as (3,H,W) in [-1,1]. */
     public static Tensor fromImage(BufferedImage img) {
         int h = img.getHeight(), w = img.getWidth();
         float[] out = new float[3 * h * w];
         int plane = h * w;
+        // getRGB would push a grey image's linear samples through a gamma curve; read grey samples as stored
+        boolean grey = img.getColorModel().getColorSpace().getType() == java.awt.color.ColorSpace.TYPE_GRAY
+                && img.getRaster().getNumBands() == 1;
+        double greyMax = grey ? (1 << img.getColorModel().getComponentSize(0)) - 1 : 255;
         for (int y = 0; y < h; y++) {
             for (int x = 0; x < w; x++) {
-                int rgb = img.getRGB(x, y);
                 int i = y * w + x;
+                if (grey) {
+                    float v = toUnit((int) Math.round(img.getRaster().getSample(x, y, 0) * 255 / greyMax));
+                    out[i] = out[plane + i] = out[2 * plane + i] = v;
+                    continue;
+                }
+                int rgb = img.getRGB(x, y);
                 out[i] = toUnit((rgb >> 16) & 0xff);
                 out[plane + i] = toUnit((rgb >> 8) & 0xff);
                 out[2 * plane + i] = toUnit(rgb & 0xff);

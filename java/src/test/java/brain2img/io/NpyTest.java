@@ -1,0 +1,130 @@
+package brain2img.io;
+
+import brain2img.tensor.DType;
+import brain2img.tensor.Tensor;
+import brain2img.testing.Shared;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class NpyTest {
+    @TempDir
+    Path tmp;
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F32", "F64", "F16", "I32", "I64", "U8"})
+    void roundTripsEverySupportedDtype(DType dtype) throws IOException {
+        Tensor src = Tensor.of(new float[]{0, 1, 2, 3, 4, 5, 6, 250, 9, 10, 11, 12}, 2, 3, 2).to(dtype);
+        Path f = tmp.resolve(dtype + ".npy");
+        Npy.write(f, src);
+        byte[] bytes = Files.readAllBytes(f);
+        // header: magic, version 1.0, then a 64-byte aligned header terminated by a newline
+        assertEquals(1, bytes[6]);
+        int headerLen = (bytes[8] & 0xff) | (bytes[9] & 0xff) << 8;
+        assertEquals(0, (10 + headerLen) % 64);
+        assertEquals('\n', bytes[10 + headerLen - 1]);
+        Tensor back = Npy.read(f);
+        assertEquals(dtype, back.dtype());
+        assertArrayEquals(new long[]{2, 3, 2}, back.shape());
+        assertArrayEquals(src.toFloatArray(), back.toFloatArray());
+    }
+
+    @Test
+    void scalarAndOneDimensionalShapes() throws IOException {
+        Path f = tmp.resolve("v.npy");
+        Npy.write(f, Tensor.of(new float[]{1, 2, 3}, 3));
+        String header = new String(Files.readAllBytes(f), 10, 60, StandardCharsets.ISO_8859_1);
+        assertTrue(header.contains("'shape': (3,)"), header);
+        assertArrayEquals(new long[]{3}, Npy.read(f).shape());
+        Npy.write(f, Tensor.of(new float[]{7}));
+        assertArrayEquals(new long[]{}, Npy.read(f).shape());
+        assertEquals(7f, Npy.read(f).getFloat(0));
+    }
+
+    @Test
+    void readsTheGoldenArrays() {
+        Path cases = Shared.sdTiny().resolve("cases");
+        Tensor ids = Npy.read(cases.resolve("token_ids.npy"));
+        assertEquals(DType.I32, ids.dtype());
+        assertArrayEquals(new long[]{10, 77}, ids.shape());
+        assertEquals(49406, ids.getLong(0));
+        Tensor t = Npy.read(cases.resolve("unet_in_timesteps.npy"));
+        assertEquals(DType.I64, t.dtype());
+        assertArrayEquals(new long[]{981, 500, 1}, t.toLongArray());
+        assertArrayEquals(new long[]{3, 4, 8, 8}, Npy.read(cases.resolve("unet_in_latent.npy")).shape());
+    }
+
+    private Path withHeader(String name, String dict, int dataBytes, int version) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(new byte[]{(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', (byte) version, 0});
+        byte[] h = (dict + "\n").getBytes(StandardCharsets.ISO_8859_1);
+        ByteBuffer len = ByteBuffer.allocate(version == 1 ? 2 : 4).order(ByteOrder.LITTLE_ENDIAN);
+        if (version == 1) len.putShort((short) h.length); else len.putInt(h.length);
+        out.write(len.array());
+        out.write(h);
+        out.write(new byte[dataBytes]);
+        Path f = tmp.resolve(name);
+        Files.write(f, out.toByteArray());
+        return f;
+    }
+
+    @Test
+    void version2HeadersAreRead() throws IOException {
+        Path f = withHeader("v2.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }", 32, 2);
+        Tensor t = Npy.read(f);
+        assertEquals(DType.F64, t.dtype());
+        assertArrayEquals(new long[]{2, 2}, t.shape());
+    }
+
+    private static void assertRejected(Path f, String fragment) {
+        FormatException e = assertThrows(FormatException.class, () -> Npy.read(f));
+        assertTrue(e.getMessage().contains(f.toString()) && e.getMessage().contains(fragment), e.getMessage());
+    }
+
+    @Test
+    void unsupportedLayoutsAreClearErrors() throws IOException {
+        assertRejected(withHeader("f.npy", "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", 16, 1), "Fortran");
+        assertRejected(withHeader("be.npy", "{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", 8, 1), "big-endian");
+        assertRejected(withHeader("c.npy", "{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }", 16, 1), "<c8");
+        assertRejected(withHeader("short.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }", 8, 1), "truncated");
+        Path junk = tmp.resolve("junk.npy");
+        Files.writeString(junk, "hello world, not numpy");
+        assertRejected(junk, "magic");
+        assertRejected(tmp.resolve("missing.npy"), "no such file");
+    }
+
+    @Test
+    void npzArchivesAreReadByName() throws IOException {
+        Path a = tmp.resolve("a.npy"), b = tmp.resolve("b.npy");
+        Npy.write(a, Tensor.of(new float[]{1, 2}, 2));
+        Npy.write(b, Tensor.ofInts(new int[]{5, 6, 7}, 3));
+        Path z = tmp.resolve("x.npz");
+        try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(z))) {
+            for (Path p : new Path[]{a, b}) {
+                zip.putNextEntry(new ZipEntry(p.getFileName().toString()));
+                zip.write(Files.readAllBytes(p));
+                zip.closeEntry();
+            }
+        }
+        Map<String, Tensor> all = Npy.readNpz(z);
+        assertEquals(java.util.List.of("a", "b"), java.util.List.copyOf(all.keySet()));
+        assertArrayEquals(new int[]{5, 6, 7}, all.get("b").toIntArray());
+    }
+}
