@@ -98,6 +98,11 @@ public final class ClipTextEncoder {
         return new ClipTextEncoder(be, config, src.component(SdSource.TEXT_ENCODER, KEYS));
     }
 
+    /** Builds the encoder from a config and weights under HF names (benchmarks with random weights, tests). */
+    public static ClipTextEncoder create(Config config, TensorSource weights, Backend be) {
+        return new ClipTextEncoder(be, config, weights);
+    }
+
     public Config config() { return config; }
 
     /** ids (N,L) i32/i64 with L ≤ max_position_embeddings (77 for SD) → last hidden state (N,L,D) f32. */
