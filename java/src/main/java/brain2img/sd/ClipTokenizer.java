@@ -6,6 +6,7 @@ import brain2img.text.HtmlUnescape;
 import brain2img.text.TextFixer;
 import com.fasterxml.jackson.databind.JsonNode;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -154,10 +155,15 @@ public final class ClipTokenizer {
 
     /** The BPE ids of the cleaned text, without specials, untruncated. */
     public int[] tokens(String text) {
+        return tokens(text, Integer.MAX_VALUE);
+    }
+
+    /** The BPE ids of the cleaned text, stopping after the word that reaches {@code limit} ids. */
+    private int[] tokens(String text, int limit) {
         List<int[]> words = new ArrayList<>();
         int n = 0;
         Matcher m = SPLIT.matcher(clean(text));
-        while (m.find()) {
+        while (n < limit && m.find()) {
             int[] ids = bpeWord(m.group());
             words.add(ids);
             n += ids.length;
@@ -173,7 +179,7 @@ public final class ClipTokenizer {
 
     /** 77 ids: start, the first 75 BPE ids, end, then end as padding. */
     public int[] encode(String text) {
-        int[] bpe = tokens(text);
+        int[] bpe = tokens(text, CONTEXT_LENGTH - 2);
         int n = Math.min(bpe.length, CONTEXT_LENGTH - 2);
         int[] ids = new int[CONTEXT_LENGTH];
         Arrays.fill(ids, endId);
@@ -194,7 +200,7 @@ public final class ClipTokenizer {
      * except the last; invalid UTF-8 (a word cut by truncation) becomes U+FFFD.
      */
     public String decode(int[] ids) {
-        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         for (int id : ids) {
             if (id < 0 || id >= idToToken.length) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + idToToken.length);
             if (id == startId || id == endId) continue;
