@@ -18,8 +18,17 @@ import java.util.List;
  * backend once, here, with its shape checked.
  */
 public final class ClipTextEncoder {
-    /** Keys of a single-file checkpoint after {@code cond_stage_model.transformer.}: HF names; buffers dropped. */
-    public static final KeyMapping KEYS = k -> k.startsWith("text_model.") && !k.endsWith("position_ids") ? k : null;
+    /**
+     * Keys of a single-file checkpoint after {@code cond_stage_model.transformer.}: HF names, as they are; files
+     * saved with older transformers lack the {@code text_model.} level, which is added. Buffers
+     * ({@code position_ids}) and anything else are dropped.
+     */
+    public static final KeyMapping KEYS = k -> {
+        if (k.endsWith("position_ids")) return null;
+        if (k.startsWith("text_model.")) return k;
+        boolean older = k.startsWith("embeddings.") || k.startsWith("encoder.") || k.startsWith("final_layer_norm.");
+        return older ? "text_model." + k : null;
+    };
 
     /** The hyper-parameters of {@code text_encoder/config.json} this model needs. */
     public record Config(int width, int mlpWidth, int heads, int layers, int maxPositions, int vocabSize,

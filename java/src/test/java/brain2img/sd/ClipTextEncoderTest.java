@@ -20,6 +20,8 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -98,6 +100,14 @@ class ClipTextEncoderTest {
         try (SdSource src = SdSource.open(dir, null)) {
             return assertThrows(FormatException.class, () -> ClipTextEncoder.load(src, be)).getMessage();
         }
+    }
+
+    @Test
+    void singleFileKeyMapping() {
+        assertEquals("text_model.encoder.layers.0.mlp.fc1.weight", ClipTextEncoder.KEYS.toDiffusers("text_model.encoder.layers.0.mlp.fc1.weight"));
+        assertEquals("text_model.final_layer_norm.bias", ClipTextEncoder.KEYS.toDiffusers("final_layer_norm.bias")); // older files
+        assertNull(ClipTextEncoder.KEYS.toDiffusers("text_model.embeddings.position_ids"));
+        assertNull(ClipTextEncoder.KEYS.toDiffusers("logit_scale"));
     }
 
     @Test
