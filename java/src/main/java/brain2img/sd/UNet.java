@@ -220,20 +220,9 @@ public final class UNet implements Denoiser {
     }
 
     private void checkInputs(Tensor latent, float[] timesteps, Tensor context) {
-        long[] s = latent.shape();
-        int m = cfg.sizeMultiple();
-        if (s.length != 4 || s[1] != cfg.inChannels() || s[2] % m != 0 || s[3] % m != 0 || s[2] == 0 || s[3] == 0) {
-            throw new IllegalArgumentException("U-Net latent must be (B," + cfg.inChannels() + ",h,w) with h and w positive multiples of "
-                    + m + ", got " + Arrays.toString(s));
-        }
-        if (timesteps.length != s[0] && timesteps.length != 1) {
-            throw new IllegalArgumentException("U-Net: " + timesteps.length + " timesteps for a batch of " + s[0]);
-        }
-        long[] c = context.shape();
-        if (c.length != 3 || c[0] != s[0] || c[2] != cfg.crossAttentionDim() || c[1] == 0) {
-            throw new IllegalArgumentException("U-Net context must be (" + s[0] + ",S," + cfg.crossAttentionDim()
-                    + ") for a batch of " + s[0] + ", got " + Arrays.toString(c));
-        }
+        cfg.checkLatent(latent.shape());
+        UNetConfig.checkTimesteps(timesteps.length, latent.dim(0));
+        cfg.checkContext(context.shape(), latent.dim(0));
     }
 
     private static float[] filled(int n, float v) {

@@ -46,6 +46,30 @@ public record UNetConfig(int inChannels, int outChannels, int[] blockOutChannels
     /** Latent height and width must be multiples of this (one halving per downsampler). */
     public int sizeMultiple() { return 1 << (levels() - 1); }
 
+    /** Throws IllegalArgumentException unless shape is (B,in_channels,h,w) with h, w positive multiples of {@link #sizeMultiple()}. */
+    public void checkLatent(long[] s) {
+        int m = sizeMultiple();
+        if (s.length != 4 || s[0] == 0 || s[1] != inChannels || s[2] == 0 || s[3] == 0 || s[2] % m != 0 || s[3] % m != 0) {
+            throw new IllegalArgumentException("latent must be (B," + inChannels + ",h,w) with h and w positive multiples of "
+                    + m + ", got " + Arrays.toString(s));
+        }
+    }
+
+    /** Throws IllegalArgumentException unless shape is (batch,S,cross_attention_dim) with S ≥ 1. */
+    public void checkContext(long[] s, long batch) {
+        if (s.length != 3 || s[0] != batch || s[1] == 0 || s[2] != crossAttentionDim) {
+            throw new IllegalArgumentException("context must be (" + batch + ",S," + crossAttentionDim + ") for a batch of "
+                    + batch + ", got " + Arrays.toString(s));
+        }
+    }
+
+    /** Throws IllegalArgumentException unless there is one timestep per item, or one for all. */
+    public static void checkTimesteps(int count, long batch) {
+        if (count != batch && count != 1) {
+            throw new IllegalArgumentException(count + " timesteps for a batch of " + batch + " (need " + batch + " or 1)");
+        }
+    }
+
     /** Options whose non-default values change the network in ways this implementation does not model. */
     private static final List<String> MUST_BE_NULL = List.of(
             "class_embed_type", "num_class_embeds", "addition_embed_type", "addition_time_embed_dim",
