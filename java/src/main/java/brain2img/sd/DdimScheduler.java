@@ -52,6 +52,11 @@ public final class DdimScheduler {
         this.clipSampleRange = clipSampleRange;
     }
 
+    /** The scheduler of a checkpoint: {@code scheduler/scheduler_config.json}, else --config's, else the SD v1 default. */
+    public static DdimScheduler load(SdSource src) {
+        return from(src.config(SdSource.SCHEDULER));
+    }
+
     /** From a diffusers scheduler config; options this implementation does not have are refused by name. */
     public static DdimScheduler from(JsonNode c) {
         if (c.path("thresholding").asBoolean(false)) throw unsupported("thresholding", "true");
