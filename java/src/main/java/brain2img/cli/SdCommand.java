@@ -8,6 +8,9 @@ import picocli.CommandLine.Command;
         description = "Stable Diffusion v1.x components: tokenizer, text encoder, U-Net, VAE, DDIM sampling.",
         subcommands = {
                 SdUnetCommand.class,
+                SdVaeEncodeCommand.class,
+                SdVaeDecodeCommand.class,
+                SdSampleCommand.class,
         })
 public final class SdCommand implements Runnable {
     @CommandLine.Spec

@@ -70,7 +70,7 @@ public final class Sampler {
     }
 
     /** Which timesteps img2img runs for N steps and strength s under a convention; see the class comment. */
-    public Plan img2imgPlan(int steps, double strength, Convention convention) {
+    public static Plan img2imgPlan(DdimScheduler scheduler, int steps, double strength, Convention convention) {
         if (!(strength > 0 && strength <= 1)) throw new IllegalArgumentException("strength must be in (0,1], got " + strength);
         int[] all = scheduler.timesteps(steps);
         int k = Math.min((int) (steps * strength), steps); // Python's int(N·s): truncation, in double like Python
@@ -112,7 +112,7 @@ public final class Sampler {
     public Tensor img2img(Tensor initLatent, Tensor noise, double strength, Convention convention,
                           Tensor cond, Tensor uncond, Settings s, Progress progress) {
         checkShapes(noise, initLatent, cond, uncond);
-        Plan plan = img2imgPlan(s.steps(), strength, convention);
+        Plan plan = img2imgPlan(scheduler, s.steps(), strength, convention);
         Tensor x = scheduler.addNoise(be, be.upload(initLatent), be.upload(noise), plan.noiseTimestep());
         return denoise(x, plan.timesteps(), cond, uncond, s, progress);
     }

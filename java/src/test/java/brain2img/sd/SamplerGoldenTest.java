@@ -25,7 +25,7 @@ class SamplerGoldenTest {
     void img2imgMatchesDiffusers(SdSource.Layout layout) {
         try (SdSource src = VaeTest.open(layout)) {
             Sampler sampler = new Sampler(UNet.load(src, CPU), DdimScheduler.load(src), CPU);
-            Sampler.Plan plan = sampler.img2imgPlan(10, 0.8, Sampler.Convention.DIFFUSERS);
+            Sampler.Plan plan = Sampler.img2imgPlan(DdimScheduler.load(src), 10, 0.8, Sampler.Convention.DIFFUSERS);
             long[] used = golden("img2img_used_timesteps").toLongArray();
             assertArrayEquals(Arrays.stream(plan.timesteps()).asLongStream().toArray(), used, "img2img_used_timesteps");
             List<Integer> seen = new ArrayList<>();

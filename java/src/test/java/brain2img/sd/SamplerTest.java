@@ -130,7 +130,7 @@ class SamplerTest {
     void img2imgDiffusersConvention() {
         Tensor x0 = random(1), noise = random(2);
         Sampler sampler = new Sampler(new Oracle(x0, 0.8f, 5f), SD, CPU);
-        Sampler.Plan plan = sampler.img2imgPlan(10, 0.8, Sampler.Convention.DIFFUSERS);
+        Sampler.Plan plan = Sampler.img2imgPlan(SD, 10, 0.8, Sampler.Convention.DIFFUSERS);
         assertArrayEquals(new int[]{701, 601, 501, 401, 301, 201, 101, 1}, plan.timesteps());
         assertEquals(701, plan.noiseTimestep());
         Tensor got = sampler.img2img(x0, noise, 0.8, Sampler.Convention.DIFFUSERS, context(2, 1), context(2, 0),
@@ -147,15 +147,15 @@ class SamplerTest {
     void img2imgCompvisConvention() {
         Tensor x0 = random(1), noise = random(2);
         Sampler sampler = new Sampler(new Oracle(x0, 0.8f, 5f), SD, CPU);
-        Sampler.Plan plan = sampler.img2imgPlan(10, 0.8, Sampler.Convention.COMPVIS);
+        Sampler.Plan plan = Sampler.img2imgPlan(SD, 10, 0.8, Sampler.Convention.COMPVIS);
         assertArrayEquals(new int[]{701, 601, 501, 401, 301, 201, 101, 1}, plan.timesteps());
         assertEquals(801, plan.noiseTimestep());
         // 50 steps, strength 0.75 (Takagi & Nishimoto's setting): ⌊37.5⌋ = 37 steps from 721, noise at 741.
-        Sampler.Plan takagi = sampler.img2imgPlan(50, 0.75, Sampler.Convention.COMPVIS);
+        Sampler.Plan takagi = Sampler.img2imgPlan(SD, 50, 0.75, Sampler.Convention.COMPVIS);
         assertEquals(37, takagi.timesteps().length);
         assertEquals(721, takagi.timesteps()[0]);
         assertEquals(741, takagi.noiseTimestep());
-        assertEquals(721, sampler.img2imgPlan(50, 0.75, Sampler.Convention.DIFFUSERS).noiseTimestep());
+        assertEquals(721, Sampler.img2imgPlan(SD, 50, 0.75, Sampler.Convention.DIFFUSERS).noiseTimestep());
 
         Tensor got = sampler.img2img(x0, noise, 0.8, Sampler.Convention.COMPVIS, context(2, 1), context(2, 0),
                 new Sampler.Settings(10, 5f, 0, 0), Sampler.Progress.NONE);
@@ -167,15 +167,14 @@ class SamplerTest {
 
     @Test
     void strengthLimits() {
-        Sampler sampler = new Sampler(new Oracle(random(1), 0, 1), SD, CPU);
-        assertEquals(901, sampler.img2imgPlan(10, 1.0, Sampler.Convention.DIFFUSERS).noiseTimestep());
-        var e = assertThrows(IllegalArgumentException.class, () -> sampler.img2imgPlan(10, 1.0, Sampler.Convention.COMPVIS));
+        assertEquals(901, Sampler.img2imgPlan(SD, 10, 1.0, Sampler.Convention.DIFFUSERS).noiseTimestep());
+        var e = assertThrows(IllegalArgumentException.class, () -> Sampler.img2imgPlan(SD, 10, 1.0, Sampler.Convention.COMPVIS));
         assertTrue(e.getMessage().contains("compvis"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> sampler.img2imgPlan(10, 0.05, Sampler.Convention.DIFFUSERS));
-        assertThrows(IllegalArgumentException.class, () -> sampler.img2imgPlan(10, 0, Sampler.Convention.DIFFUSERS));
-        assertThrows(IllegalArgumentException.class, () -> sampler.img2imgPlan(10, 1.5, Sampler.Convention.DIFFUSERS));
+        assertThrows(IllegalArgumentException.class, () -> Sampler.img2imgPlan(SD, 10, 0.05, Sampler.Convention.DIFFUSERS));
+        assertThrows(IllegalArgumentException.class, () -> Sampler.img2imgPlan(SD, 10, 0, Sampler.Convention.DIFFUSERS));
+        assertThrows(IllegalArgumentException.class, () -> Sampler.img2imgPlan(SD, 10, 1.5, Sampler.Convention.DIFFUSERS));
         // Python's int(10 * 0.7) is 7 (in double; a float 0.7f would give 6).
-        assertEquals(7, sampler.img2imgPlan(10, 0.7, Sampler.Convention.DIFFUSERS).timesteps().length);
+        assertEquals(7, Sampler.img2imgPlan(SD, 10, 0.7, Sampler.Convention.DIFFUSERS).timesteps().length);
     }
 
     @Test
