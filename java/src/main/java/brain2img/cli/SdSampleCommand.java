@@ -25,14 +25,18 @@ import java.util.concurrent.Callable;
 @Command(name = "sample", mixinStandardHelpOptions = true,
         description = "DDIM sampling with classifier-free guidance: txt2img from noise, or img2img from --init-latent.",
         footer = {"", "Examples:",
-                "  brain2img sd sample --weights weights/sd-v1-4 --cond c.npy --uncond u.npy --noise n.npy --steps 50 \\",
-                "      --guidance 7.5 --out-latent l.npy --png out/",
-                "  brain2img sd sample --weights weights/sd-v1-4 --cond c.npy --uncond u.npy --noise n.npy --steps 50 \\",
-                "      --guidance 5 --init-latent z0.npy --strength 0.75 --convention compvis --out-latent l.npy --out-image img.npy",
-                "Conventions: diffusers runs the last floor(N*S) timesteps and noises z0 to the first of them; compvis",
-                "(CompVis img2img.py, Takagi & Nishimoto) runs the same steps but noises z0 one DDIM step higher.",
-                "With --eta > 0 the per-step noise comes from our own documented generator seeded by --seed",
-                "(not torch's: a diffusers run with the same seed gives other noise)."})
+                "  brain2img sd sample --weights weights/sd-v1-4 --cond c.npy --uncond u.npy \\",
+                "      --noise n.npy --steps 50 --guidance 7.5 --out-latent l.npy --png out/",
+                "  brain2img sd sample --weights weights/sd-v1-4 --cond c.npy --uncond u.npy \\",
+                "      --noise n.npy --steps 50 --guidance 5 --init-latent z0.npy \\",
+                "      --strength 0.75 --convention compvis --out-latent l.npy \\",
+                "      --out-image img.npy",
+                "",
+                "img2img conventions: diffusers runs the last floor(N*S) timesteps and noises",
+                "z0 to the first of them; compvis (CompVis img2img.py, as Takagi & Nishimoto)",
+                "runs the same steps but noises z0 one DDIM step higher. With --eta > 0 the",
+                "step noise comes from our own documented generator seeded by --seed (not",
+                "torch's: diffusers with the same seed draws other noise)."})
 public final class SdSampleCommand implements Callable<Integer> {
     @Option(names = "--weights", required = true, paramLabel = "W", description = "A diffusers folder or an original single .safetensors file.")
     Path weights;

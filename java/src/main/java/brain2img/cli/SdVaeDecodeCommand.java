@@ -21,8 +21,11 @@ import java.util.concurrent.Callable;
 @Command(name = "vae-decode", mixinStandardHelpOptions = true,
         description = "Decode scaled latents (B,4,h,w) with the VAE to images (B,3,8h,8w), not clamped; optionally as PNGs.",
         footer = {"", "Example:",
-                "  brain2img sd vae-decode --weights weights/sd-v1-4 --latent z.npy --out img.npy --png out/",
-                "The latent is divided by the VAE scaling_factor first; PNGs map [-1,1] to 0..255 with clamping."})
+                "  brain2img sd vae-decode --weights weights/sd-v1-4 --latent z.npy \\",
+                "      --out img.npy --png out/",
+                "",
+                "The latent is divided by the VAE scaling_factor first; PNGs map [-1,1]",
+                "to 0..255 with clamping."})
 public final class SdVaeDecodeCommand implements Callable<Integer> {
     @Option(names = "--weights", required = true, paramLabel = "W", description = "A diffusers folder or an original single .safetensors file.")
     Path weights;

@@ -21,8 +21,11 @@ import java.util.concurrent.Callable;
 @Command(name = "vae-encode", mixinStandardHelpOptions = true,
         description = "Encode images (B,3,H,W) in [-1,1] with the VAE: posterior mean (unscaled) and log-variance.",
         footer = {"", "Example:",
-                "  brain2img sd vae-encode --weights weights/sd-v1-4 --image img.npy --out-mean m.npy --out-logvar lv.npy",
-                "The img2img initial latent is the mean times the VAE scaling_factor (0.18215 for SD v1)."})
+                "  brain2img sd vae-encode --weights weights/sd-v1-4 --image img.npy \\",
+                "      --out-mean m.npy --out-logvar lv.npy",
+                "",
+                "The img2img initial latent is the mean times the VAE scaling_factor",
+                "(0.18215 for SD v1)."})
 public final class SdVaeEncodeCommand implements Callable<Integer> {
     /** Values this far outside [-1,1] mean the image was not mapped from 0..255 (x/127.5 − 1). */
     private static final float RANGE_SLACK = 0.01f;
