@@ -4,6 +4,8 @@ import brain2img.tensor.DType;
 import brain2img.tensor.Tensor;
 import brain2img.util.Parallel;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -46,10 +48,8 @@ public final class CpuBackend implements Backend {
             float[] packed = CpuGemm.packB(transB, n, k, bf, Math.toIntExact(bOff + bi * strideB), ldb);
             // Rows are split over threads in whole MR blocks; each task has its own scratch.
             Parallel.forRange(rowBlocks, Math.max(1, 4096 / Math.max(1, n)), (from, to) -> {
-                float[] aPack = new float[k * CpuGemm.MR];
-                float[] tile = new float[CpuGemm.MR * CpuGemm.NR];
                 CpuGemm.rows(transA, m, n, k, alpha, af, ao, lda, packed, beta, cf, co, ldc,
-                        from * CpuGemm.MR, Math.min(m, to * CpuGemm.MR), aPack, tile);
+                        from * CpuGemm.MR, Math.min(m, to * CpuGemm.MR), new CpuGemm.Scratch());
             });
         }
     }
@@ -209,7 +209,7 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * In-place softmax of v[o..o+n); entries of -inf get probability 0. Vectorised (the Vector API's exp),
+     * In-place softmax of v[o..o+n); entries of -inf get probability 0. Vectorised (with {@link #expVector}),
      * since attention over 4096 positions spends more time in exp than in anything else but the products.
      */
     static void softmaxRow(float[] v, int o, int n) {
@@ -228,7 +228,7 @@ public final class CpuBackend implements Backend {
         if (bound > 0) {
             FloatVector acc = FloatVector.zero(sp);
             for (; i < bound; i += sp.length()) {
-                FloatVector e = FloatVector.fromArray(sp, v, o + i).sub(max).lanewise(VectorOperators.EXP);
+                FloatVector e = expVector(FloatVector.fromArray(sp, v, o + i).sub(max));
                 e.intoArray(v, o + i);
                 acc = acc.add(e);
             }
@@ -243,6 +243,34 @@ public final class CpuBackend implements Backend {
         i = 0;
         if (bound > 0) for (; i < bound; i += sp.length()) FloatVector.fromArray(sp, v, o + i).mul(inv).intoArray(v, o + i);
         for (; i < n; i++) v[o + i] *= inv;
+    }
+
+    private static final float LOG2E = 1.44269504f, LN2_HI = 0.693145752f, LN2_LO = 1.42860677e-6f;
+    /** 1.5·2^23: adding and subtracting it rounds a float of magnitude below 2^22 to the nearest integer. */
+    private static final float ROUND = 12582912f;
+
+    /**
+     * e^x per lane for x ≤ 88, within 2 ulp; exactly 0 below -87 (so -inf gives 0). Written out rather than
+     * the Vector API's EXP because that one's results depend on whether the JIT has intrinsified it, which
+     * made identical inputs give different bits from run to run.
+     * Method: x = n·ln2 + r with |r| ≤ ln2/2, e^r by its degree-7 Taylor polynomial, 2^n from the exponent bits.
+     */
+    static FloatVector expVector(FloatVector x) {
+        VectorSpecies<Float> sp = x.species();
+        VectorMask<Float> under = x.compare(VectorOperators.LT, -87f);
+        FloatVector xc = x.max(-87f).min(88f);
+        FloatVector n = xc.mul(LOG2E).add(ROUND).sub(ROUND);
+        FloatVector r = n.mul(-LN2_LO).add(n.mul(-LN2_HI).add(xc));
+        FloatVector p = FloatVector.broadcast(sp, 1f / 5040);
+        p = p.fma(r, FloatVector.broadcast(sp, 1f / 720));
+        p = p.fma(r, FloatVector.broadcast(sp, 1f / 120));
+        p = p.fma(r, FloatVector.broadcast(sp, 1f / 24));
+        p = p.fma(r, FloatVector.broadcast(sp, 1f / 6));
+        p = p.fma(r, FloatVector.broadcast(sp, 0.5f));
+        p = p.fma(r, FloatVector.broadcast(sp, 1f));
+        p = p.fma(r, FloatVector.broadcast(sp, 1f));
+        IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        return p.mul(bits.reinterpretAsFloats()).blend(0f, under);
     }
 
     // ------------------------------------------------------------------ attention
@@ -282,8 +310,7 @@ public final class CpuBackend implements Backend {
         int qBlocks = (lq + QB - 1) / QB;
         Parallel.forRange(bsz * heads * qBlocks, 1, (from, to) -> {
             float[] s = new float[QB * lk];
-            float[] aPack = new float[Math.max(dk, lk) * CpuGemm.MR];
-            float[] tile = new float[CpuGemm.MR * CpuGemm.NR];
+            CpuGemm.Scratch scratch = new CpuGemm.Scratch();
             for (int task = from; task < to; task++) {
                 int qb = task % qBlocks;
                 int bh = task / qBlocks;
@@ -291,7 +318,7 @@ public final class CpuBackend implements Backend {
                 int i0 = qb * QB, rows = Math.min(lq, i0 + QB) - i0;
                 // S (rows×Lk) = scale · Q[i0.., h] · Kᵀ
                 CpuGemm.rows(false, rows, lk, dk, scale, qf, (b * lq + i0) * qRow + h * dk, qRow, kPacked[bh],
-                        0f, s, 0, lk, 0, rows, aPack, tile);
+                        0f, s, 0, lk, 0, rows, scratch);
                 for (int r = 0; r < rows; r++) {
                     int i = i0 + r, so = r * lk;
                     if (mf != null) for (int j = 0; j < lk; j++) s[so + j] += mf[i * lk + j];
@@ -300,7 +327,7 @@ public final class CpuBackend implements Backend {
                 }
                 // O[i0.., h] (rows×dv) = P · V
                 CpuGemm.rows(false, rows, dv, lk, 1f, s, 0, lk, vPacked[bh],
-                        0f, out, (b * lq + i0) * vRow + h * dv, vRow, 0, rows, aPack, tile);
+                        0f, out, (b * lq + i0) * vRow + h * dv, vRow, 0, rows, scratch);
             }
         });
         return Tensor.of(out, bsz, lq, vRow);

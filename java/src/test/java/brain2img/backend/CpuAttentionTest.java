@@ -73,6 +73,31 @@ class CpuAttentionTest {
     }
 
     @Test
+    void vectorExpIsAccurateAndZeroBelowTheRange() {
+        var sp = CpuGemm.SPECIES;
+        float[] x = new float[sp.length()];
+        double worst = 0;
+        for (float start = -90f; start <= 88f; start += 0.37f) {
+            for (int i = 0; i < x.length; i++) x[i] = start + i * 0.0231f;
+            float[] got = new float[x.length];
+            CpuBackend.expVector(jdk.incubator.vector.FloatVector.fromArray(sp, x, 0)).intoArray(got, 0);
+            for (int i = 0; i < x.length; i++) {
+                if (x[i] < -87f) {
+                    assertTrue(got[i] == 0f, "exp(" + x[i] + ") = " + got[i]);
+                } else if (x[i] <= 88f) {
+                    double ref = Math.exp(x[i]);
+                    worst = Math.max(worst, Math.abs(got[i] - ref) / Math.ulp((float) ref));
+                }
+            }
+        }
+        assertTrue(worst <= 2.0, "worst error " + worst + " ulp");
+        float[] inf = new float[sp.length()];
+        java.util.Arrays.fill(inf, Float.NEGATIVE_INFINITY);
+        CpuBackend.expVector(jdk.incubator.vector.FloatVector.fromArray(sp, inf, 0)).intoArray(inf, 0);
+        for (float v : inf) assertTrue(v == 0f);
+    }
+
+    @Test
     void softmaxRowsSumToOneAndMatchTheFormula() {
         Random r = new Random(3);
         Tensor x = random(r, 4, 3, 101);
