@@ -232,7 +232,7 @@ public final class CpuBackend implements Backend {
                 e.intoArray(v, o + i);
                 acc = acc.add(e);
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = sumInOrder(acc);
         }
         for (; i < n; i++) {
             float e = (float) Math.exp(v[o + i] - max);
@@ -243,6 +243,16 @@ public final class CpuBackend implements Backend {
         i = 0;
         if (bound > 0) for (; i < bound; i += sp.length()) FloatVector.fromArray(sp, v, o + i).mul(inv).intoArray(v, o + i);
         for (; i < n; i++) v[o + i] *= inv;
+    }
+
+    /**
+     * The lanes added first to last. {@code reduceLanes(ADD)} may add in any order, and does add in different
+     * orders interpreted and compiled, which would make repeated runs differ in the last bit.
+     */
+    private static float sumInOrder(FloatVector v) {
+        float s = 0f;
+        for (float x : v.toArray()) s += x;
+        return s;
     }
 
     private static final float LOG2E = 1.44269504f, LN2_HI = 0.693145752f, LN2_LO = 1.42860677e-6f;
