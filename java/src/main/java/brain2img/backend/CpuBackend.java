@@ -161,7 +161,15 @@ public final class CpuBackend implements Backend {
                     float scale = g[c0 + c] * inv;
                     float shift = bt[c0 + c] - meanF * scale;
                     int o = base + c * spatial;
-                    for (int i = 0; i < spatial; i++) {
+                    int i = 0;
+                    if (CpuGemm.VECTOR) {
+                        VectorSpecies<Float> sp = CpuGemm.SPECIES;
+                        for (int bound = sp.loopBound(spatial); i < bound; i += sp.length()) {
+                            FloatVector v = FloatVector.fromArray(sp, xf, o + i).mul(scale).add(shift);
+                            (silu ? siluVector(v) : v).intoArray(out, o + i);
+                        }
+                    }
+                    for (; i < spatial; i++) {
                         float v = xf[o + i] * scale + shift;
                         out[o + i] = silu ? v / (1f + (float) Math.exp(-v)) : v;
                     }
@@ -283,6 +291,29 @@ public final class CpuBackend implements Backend {
         return p.mul(bits.reinterpretAsFloats()).blend(0f, under);
     }
 
+    /** x·σ(x) per lane, with {@link #expVector}. */
+    static FloatVector siluVector(FloatVector x) {
+        return x.div(expVector(x.neg()).add(1f));
+    }
+
+    /**
+     * Exact GELU x·Φ(x) per lane, by the same erfc fit as {@link Activations#erf} evaluated in float:
+     * with z = |x|/√2 and r = erfc(z), 1 + erf(x/√2) is 2 − r for x ≥ 0 and r below.
+     */
+    static FloatVector geluVector(FloatVector x) {
+        FloatVector z = x.abs().mul(0.70710678f);
+        FloatVector t = FloatVector.broadcast(x.species(), 1f).div(z.mul(0.5f).add(1f));
+        FloatVector p = FloatVector.broadcast(x.species(), 0.17087277f);
+        for (float coef : ERFC_FIT) p = p.fma(t, FloatVector.broadcast(x.species(), coef));
+        FloatVector r = t.mul(expVector(t.mul(p).sub(z.mul(z)).sub(1.26551223f)));
+        FloatVector onePlusErf = r.neg().add(2f).blend(r, x.compare(VectorOperators.LT, 0f));
+        return x.mul(0.5f).mul(onePlusErf);
+    }
+
+    /** Numerical Recipes' erfc Chebyshev coefficients after the leading 0.17087277, highest order first. */
+    private static final float[] ERFC_FIT = {-0.82215223f, 1.48851587f, -1.13520398f, 0.27886807f,
+            -0.18628806f, 0.09678418f, 0.37409196f, 1.00002368f};
+
     // ------------------------------------------------------------------ attention
 
     /** Queries per task: the score block (QB×Lk floats) stays in cache while amortising the K/V panels. */
@@ -394,9 +425,15 @@ public final class CpuBackend implements Backend {
         float[] out = new float[rows * f];
         Parallel.forRange(rows, 4, (from, to) -> {
             for (int r = from; r < to; r++) {
-                for (int i = 0; i < f; i++) {
-                    out[r * f + i] = xf[r * two + i] * Activations.gelu(xf[r * two + f + i]);
+                int i = 0;
+                if (CpuGemm.VECTOR) {
+                    VectorSpecies<Float> sp = CpuGemm.SPECIES;
+                    for (int bound = sp.loopBound(f); i < bound; i += sp.length()) {
+                        FloatVector gate = FloatVector.fromArray(sp, xf, r * two + f + i);
+                        FloatVector.fromArray(sp, xf, r * two + i).mul(geluVector(gate)).intoArray(out, r * f + i);
+                    }
                 }
+                for (; i < f; i++) out[r * f + i] = xf[r * two + i] * Activations.gelu(xf[r * two + f + i]);
             }
         });
         long[] s = x.shape();
