@@ -1,16 +1,15 @@
 package brain2img.backend;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Single-precision GEMM on float arrays for the CPU backend: C = alpha·op(A)·op(B) + beta·C, row-major.
  *
  * <p>B is packed once into column panels of {@link #NR} floats (k×NR each, zero-padded at the edge) so the
- * micro-kernel streams it contiguously; A is packed per block of {@link #MR} rows. The micro-kernel keeps an
- * MR×NR tile of C in registers across the whole k loop. A scalar kernel with the same packing is the
- * fallback when the Vector API is disabled ({@code -Dbrain2img.vector=false}).
+ * micro-kernel streams it contiguously; A is packed in blocks of {@link #MC} rows × {@link #KC} depth. The
+ * micro-kernel keeps an MR×NR tile of C in registers across one depth slice. A scalar kernel with the same
+ * packing is the fallback when the Vector API is disabled ({@code -Dbrain2img.vector=false}).
  */
 final class CpuGemm {
     static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
@@ -162,35 +161,5 @@ final class CpuGemm {
                 for (int j = 0; j < NR; j++) tile[t + j] = Math.fma(av, b[bo + j], tile[t + j]);
             }
         }
-    }
-
-    /** Dot product of x[xo..xo+n) and y[yo..yo+n). */
-    static float dot(float[] x, int xo, float[] y, int yo, int n) {
-        int i = 0;
-        float s = 0f;
-        if (VECTOR) {
-            FloatVector acc = FloatVector.zero(SPECIES);
-            int bound = SPECIES.loopBound(n);
-            for (; i < bound; i += SPECIES.length()) {
-                acc = FloatVector.fromArray(SPECIES, x, xo + i).fma(FloatVector.fromArray(SPECIES, y, yo + i), acc);
-            }
-            s = acc.reduceLanes(VectorOperators.ADD);
-        }
-        for (; i < n; i++) s = Math.fma(x[xo + i], y[yo + i], s);
-        return s;
-    }
-
-    /** y[yo..yo+n) += a · x[xo..xo+n). */
-    static void axpy(float a, float[] x, int xo, float[] y, int yo, int n) {
-        int i = 0;
-        if (VECTOR) {
-            FloatVector av = FloatVector.broadcast(SPECIES, a);
-            int bound = SPECIES.loopBound(n);
-            for (; i < bound; i += SPECIES.length()) {
-                av.fma(FloatVector.fromArray(SPECIES, x, xo + i), FloatVector.fromArray(SPECIES, y, yo + i))
-                        .intoArray(y, yo + i);
-            }
-        }
-        for (; i < n; i++) y[yo + i] = Math.fma(a, x[xo + i], y[yo + i]);
     }
 }
