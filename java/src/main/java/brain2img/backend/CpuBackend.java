@@ -41,16 +41,30 @@ public final class CpuBackend implements Backend {
         float[] bf = b.floats();
         float[] cf = c.heapFloats();
         if (cf == null) throw new IllegalArgumentException("gemm output must be a heap f32 tensor, got " + c);
-        int rowBlocks = (m + CpuGemm.MR - 1) / CpuGemm.MR;
         for (int bi = 0; bi < batch; bi++) {
             int ao = Math.toIntExact(aOff + bi * strideA);
             int co = Math.toIntExact(cOff + bi * strideC);
             float[] packed = CpuGemm.packB(transB, n, k, bf, Math.toIntExact(bOff + bi * strideB), ldb);
-            // Rows are split over threads in whole MR blocks; each task has its own scratch.
-            Parallel.forRange(rowBlocks, Math.max(1, 4096 / Math.max(1, n)), (from, to) -> {
-                CpuGemm.rows(transA, m, n, k, alpha, af, ao, lda, packed, beta, cf, co, ldc,
-                        from * CpuGemm.MR, Math.min(m, to * CpuGemm.MR), new CpuGemm.Scratch());
-            });
+            gemmPacked(transA, m, n, k, alpha, af, ao, lda, packed, beta, cf, co, ldc);
+        }
+    }
+
+    /**
+     * C = alpha·op(A)·B + beta·C with B already packed. Work is split over the longer side: whole MR-row
+     * blocks when C is tall (each task streams all of B), whole B panels when it is wide (each task packs
+     * all of A, which is then the smaller matrix), so no operand is re-read once per thread needlessly.
+     */
+    private static void gemmPacked(boolean transA, int m, int n, int k, float alpha, float[] af, int ao, int lda,
+                                   float[] packed, float beta, float[] cf, int co, int ldc) {
+        int rowBlocks = (m + CpuGemm.MR - 1) / CpuGemm.MR, panels = CpuGemm.panels(n);
+        if (rowBlocks >= panels) {
+            Parallel.forRange(rowBlocks, Math.max(1, 4096 / Math.max(1, n)), (from, to) ->
+                    CpuGemm.rows(transA, m, n, k, alpha, af, ao, lda, packed, beta, cf, co, ldc,
+                            from * CpuGemm.MR, Math.min(m, to * CpuGemm.MR), new CpuGemm.Scratch()));
+        } else {
+            Parallel.forRange(panels, Math.max(2, 4096 * CpuGemm.MR / (CpuGemm.NR * Math.max(1, m))), (from, to) ->
+                    CpuGemm.block(transA, n, k, alpha, af, ao, lda, packed, beta, cf, co, ldc,
+                            0, m, from, to, new CpuGemm.Scratch()));
         }
     }
 
@@ -69,7 +83,7 @@ public final class CpuBackend implements Backend {
         if (ho <= 0 || wo <= 0) throw new IllegalArgumentException("conv2d: output would be empty for " + x.shapeString());
         Tensor out = Tensor.zeros(bsz, oc, ho, wo);
         float[] of = out.heapFloats();
-        float[] xf = x.floats();
+        float[] xf = x.floats(), wf = w.floats();
         int ckk = ch * kh * kw;
         boolean pointwise = kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pb == 0 && pl == 0 && pr == 0;
         int bandRows = (int) Math.max(1, Math.min(ho, IM2COL_LIMIT / Math.max(1L, (long) ckk * wo)));
@@ -82,43 +96,45 @@ public final class CpuBackend implements Backend {
             }
             for (int r0 = 0; r0 < ho; r0 += bandRows) {
                 int rows = Math.min(bandRows, ho - r0);
-                int cols = rows * wo;
-                float[] col = new float[ckk * cols];
-                im2col(xf, xBase, ch, hh, ww, kh, kw, sh, sw, pt, pl, r0, rows, wo, col);
-                // out[:, r0*wo .. +cols] = W (oc×ckk) · col (ckk×cols), written with ldc = ho*wo
-                gemm(false, false, oc, cols, ckk, 1f, w, 0, ckk, 0, Tensor.of(col, ckk, cols), 0, cols, 0,
-                        0f, out, oBase + (long) r0 * wo, ho * wo, 0, 1);
+                float[] packed = im2colPacked(xf, xBase, ch, hh, ww, kh, kw, sh, sw, pt, pl, r0, rows, wo);
+                // out[:, r0*wo .. +rows*wo] = W (oc×ckk) · col (ckk×rows*wo), written with ldc = ho*wo
+                gemmPacked(false, oc, rows * wo, ckk, 1f, wf, 0, ckk, packed, 0f, of, oBase + r0 * wo, ho * wo);
             }
         }
         if (bias != null) addChannelBias(of, bias.floats(), bsz, oc, ho * wo);
         return out;
     }
 
-    private static void im2col(float[] x, int xBase, int ch, int hh, int ww, int kh, int kw, int sh, int sw,
-                               int pt, int pl, int r0, int rows, int wo, float[] col) {
-        int cols = rows * wo;
+    /**
+     * The im2col matrix (ckk × rows·wo: one row per (channel, kernel offset), one column per output pixel of
+     * the band) written straight into the GEMM's packed-B layout, so it is never copied a second time.
+     * Taps in the padding stay zero.
+     */
+    private static float[] im2colPacked(float[] x, int xBase, int ch, int hh, int ww, int kh, int kw, int sh, int sw,
+                                        int pt, int pl, int r0, int rows, int wo) {
+        int nr = CpuGemm.NR, ckk = ch * kh * kw, panelSize = ckk * nr;
+        float[] packed = new float[CpuGemm.panels(rows * wo) * panelSize];
         Parallel.forRange(ch, 1, (c0, c1) -> {
             for (int c = c0; c < c1; c++) {
                 for (int i = 0; i < kh; i++) {
                     for (int j = 0; j < kw; j++) {
-                        int rowBase = ((c * kh + i) * kw + j) * cols;
+                        int rowOff = ((c * kh + i) * kw + j) * nr;    // this tap's row inside every panel
                         for (int r = 0; r < rows; r++) {
                             int y = (r0 + r) * sh - pt + i;
-                            int dst = rowBase + r * wo;
-                            if (y < 0 || y >= hh) {
-                                Arrays.fill(col, dst, dst + wo, 0f);
-                                continue;
-                            }
+                            if (y < 0 || y >= hh) continue;
                             int src = xBase + (c * hh + y) * ww;
                             for (int q = 0; q < wo; q++) {
                                 int xx = q * sw - pl + j;
-                                col[dst + q] = xx < 0 || xx >= ww ? 0f : x[src + xx];
+                                if (xx < 0 || xx >= ww) continue;
+                                int col = r * wo + q;
+                                packed[(col / nr) * panelSize + rowOff + col % nr] = x[src + xx];
                             }
                         }
                     }
                 }
             }
         });
+        return packed;
     }
 
     private static void addChannelBias(float[] out, float[] bias, int bsz, int ch, int spatial) {
