@@ -41,16 +41,30 @@ public final class CpuBackend implements Backend {
         float[] bf = b.floats();
         float[] cf = c.heapFloats();
         if (cf == null) throw new IllegalArgumentException("gemm output must be a heap f32 tensor, got " + c);
-        int rowBlocks = (m + CpuGemm.MR - 1) / CpuGemm.MR;
         for (int bi = 0; bi < batch; bi++) {
             int ao = Math.toIntExact(aOff + bi * strideA);
             int co = Math.toIntExact(cOff + bi * strideC);
             float[] packed = CpuGemm.packB(transB, n, k, bf, Math.toIntExact(bOff + bi * strideB), ldb);
-            // Rows are split over threads in whole MR blocks; each task has its own scratch.
-            Parallel.forRange(rowBlocks, Math.max(1, 4096 / Math.max(1, n)), (from, to) -> {
-                CpuGemm.rows(transA, m, n, k, alpha, af, ao, lda, packed, beta, cf, co, ldc,
-                        from * CpuGemm.MR, Math.min(m, to * CpuGemm.MR), new CpuGemm.Scratch());
-            });
+            gemmPacked(transA, m, n, k, alpha, af, ao, lda, packed, beta, cf, co, ldc);
+        }
+    }
+
+    /**
+     * C = alpha·op(A)·B + beta·C with B already packed. Work is split over the longer side: whole MR-row
+     * blocks when C is tall (each task streams all of B), whole B panels when it is wide (each task packs
+     * all of A, which is then the smaller matrix), so no operand is re-read once per thread needlessly.
+     */
+    private static void gemmPacked(boolean transA, int m, int n, int k, float alpha, float[] af, int ao, int lda,
+                                   float[] packed, float beta, float[] cf, int co, int ldc) {
+        int rowBlocks = (m + CpuGemm.MR - 1) / CpuGemm.MR, panels = CpuGemm.panels(n);
+        if (rowBlocks >= panels) {
+            Parallel.forRange(rowBlocks, Math.max(1, 4096 / Math.max(1, n)), (from, to) ->
+                    CpuGemm.rows(transA, m, n, k, alpha, af, ao, lda, packed, beta, cf, co, ldc,
+                            from * CpuGemm.MR, Math.min(m, to * CpuGemm.MR), new CpuGemm.Scratch()));
+        } else {
+            Parallel.forRange(panels, Math.max(2, 4096 * CpuGemm.MR / (CpuGemm.NR * Math.max(1, m))), (from, to) ->
+                    CpuGemm.block(transA, n, k, alpha, af, ao, lda, packed, beta, cf, co, ldc,
+                            0, m, from, to, new CpuGemm.Scratch()));
         }
     }
 
@@ -69,7 +83,7 @@ public final class CpuBackend implements Backend {
         if (ho <= 0 || wo <= 0) throw new IllegalArgumentException("conv2d: output would be empty for " + x.shapeString());
         Tensor out = Tensor.zeros(bsz, oc, ho, wo);
         float[] of = out.heapFloats();
-        float[] xf = x.floats();
+        float[] xf = x.floats(), wf = w.floats();
         int ckk = ch * kh * kw;
         boolean pointwise = kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pb == 0 && pl == 0 && pr == 0;
         int bandRows = (int) Math.max(1, Math.min(ho, IM2COL_LIMIT / Math.max(1L, (long) ckk * wo)));
@@ -82,43 +96,45 @@ public final class CpuBackend implements Backend {
             }
             for (int r0 = 0; r0 < ho; r0 += bandRows) {
                 int rows = Math.min(bandRows, ho - r0);
-                int cols = rows * wo;
-                float[] col = new float[ckk * cols];
-                im2col(xf, xBase, ch, hh, ww, kh, kw, sh, sw, pt, pl, r0, rows, wo, col);
-                // out[:, r0*wo .. +cols] = W (oc×ckk) · col (ckk×cols), written with ldc = ho*wo
-                gemm(false, false, oc, cols, ckk, 1f, w, 0, ckk, 0, Tensor.of(col, ckk, cols), 0, cols, 0,
-                        0f, out, oBase + (long) r0 * wo, ho * wo, 0, 1);
+                float[] packed = im2colPacked(xf, xBase, ch, hh, ww, kh, kw, sh, sw, pt, pl, r0, rows, wo);
+                // out[:, r0*wo .. +rows*wo] = W (oc×ckk) · col (ckk×rows*wo), written with ldc = ho*wo
+                gemmPacked(false, oc, rows * wo, ckk, 1f, wf, 0, ckk, packed, 0f, of, oBase + r0 * wo, ho * wo);
             }
         }
         if (bias != null) addChannelBias(of, bias.floats(), bsz, oc, ho * wo);
         return out;
     }
 
-    private static void im2col(float[] x, int xBase, int ch, int hh, int ww, int kh, int kw, int sh, int sw,
-                               int pt, int pl, int r0, int rows, int wo, float[] col) {
-        int cols = rows * wo;
+    /**
+     * The im2col matrix (ckk × rows·wo: one row per (channel, kernel offset), one column per output pixel of
+     * the band) written straight into the GEMM's packed-B layout, so it is never copied a second time.
+     * Taps in the padding stay zero.
+     */
+    private static float[] im2colPacked(float[] x, int xBase, int ch, int hh, int ww, int kh, int kw, int sh, int sw,
+                                        int pt, int pl, int r0, int rows, int wo) {
+        int nr = CpuGemm.NR, ckk = ch * kh * kw, panelSize = ckk * nr;
+        float[] packed = new float[CpuGemm.panels(rows * wo) * panelSize];
         Parallel.forRange(ch, 1, (c0, c1) -> {
             for (int c = c0; c < c1; c++) {
                 for (int i = 0; i < kh; i++) {
                     for (int j = 0; j < kw; j++) {
-                        int rowBase = ((c * kh + i) * kw + j) * cols;
+                        int rowOff = ((c * kh + i) * kw + j) * nr;    // this tap's row inside every panel
                         for (int r = 0; r < rows; r++) {
                             int y = (r0 + r) * sh - pt + i;
-                            int dst = rowBase + r * wo;
-                            if (y < 0 || y >= hh) {
-                                Arrays.fill(col, dst, dst + wo, 0f);
-                                continue;
-                            }
+                            if (y < 0 || y >= hh) continue;
                             int src = xBase + (c * hh + y) * ww;
                             for (int q = 0; q < wo; q++) {
                                 int xx = q * sw - pl + j;
-                                col[dst + q] = xx < 0 || xx >= ww ? 0f : x[src + xx];
+                                if (xx < 0 || xx >= ww) continue;
+                                int col = r * wo + q;
+                                packed[(col / nr) * panelSize + rowOff + col % nr] = x[src + xx];
                             }
                         }
                     }
                 }
             }
         });
+        return packed;
     }
 
     private static void addChannelBias(float[] out, float[] bias, int bsz, int ch, int spatial) {
@@ -161,7 +177,15 @@ public final class CpuBackend implements Backend {
                     float scale = g[c0 + c] * inv;
                     float shift = bt[c0 + c] - meanF * scale;
                     int o = base + c * spatial;
-                    for (int i = 0; i < spatial; i++) {
+                    int i = 0;
+                    if (CpuGemm.VECTOR) {
+                        VectorSpecies<Float> sp = CpuGemm.SPECIES;
+                        for (int bound = sp.loopBound(spatial); i < bound; i += sp.length()) {
+                            FloatVector v = FloatVector.fromArray(sp, xf, o + i).mul(scale).add(shift);
+                            (silu ? siluVector(v) : v).intoArray(out, o + i);
+                        }
+                    }
+                    for (; i < spatial; i++) {
                         float v = xf[o + i] * scale + shift;
                         out[o + i] = silu ? v / (1f + (float) Math.exp(-v)) : v;
                     }
@@ -283,6 +307,29 @@ public final class CpuBackend implements Backend {
         return p.mul(bits.reinterpretAsFloats()).blend(0f, under);
     }
 
+    /** x·σ(x) per lane, with {@link #expVector}. */
+    static FloatVector siluVector(FloatVector x) {
+        return x.div(expVector(x.neg()).add(1f));
+    }
+
+    /**
+     * Exact GELU x·Φ(x) per lane, by the same erfc fit as {@link Activations#erf} evaluated in float:
+     * with z = |x|/√2 and r = erfc(z), 1 + erf(x/√2) is 2 − r for x ≥ 0 and r below.
+     */
+    static FloatVector geluVector(FloatVector x) {
+        FloatVector z = x.abs().mul(0.70710678f);
+        FloatVector t = FloatVector.broadcast(x.species(), 1f).div(z.mul(0.5f).add(1f));
+        FloatVector p = FloatVector.broadcast(x.species(), 0.17087277f);
+        for (float coef : ERFC_FIT) p = p.fma(t, FloatVector.broadcast(x.species(), coef));
+        FloatVector r = t.mul(expVector(t.mul(p).sub(z.mul(z)).sub(1.26551223f)));
+        FloatVector onePlusErf = r.neg().add(2f).blend(r, x.compare(VectorOperators.LT, 0f));
+        return x.mul(0.5f).mul(onePlusErf);
+    }
+
+    /** Numerical Recipes' erfc Chebyshev coefficients after the leading 0.17087277, highest order first. */
+    private static final float[] ERFC_FIT = {-0.82215223f, 1.48851587f, -1.13520398f, 0.27886807f,
+            -0.18628806f, 0.09678418f, 0.37409196f, 1.00002368f};
+
     // ------------------------------------------------------------------ attention
 
     /** Queries per task: the score block (QB×Lk floats) stays in cache while amortising the K/V panels. */
@@ -394,9 +441,15 @@ public final class CpuBackend implements Backend {
         float[] out = new float[rows * f];
         Parallel.forRange(rows, 4, (from, to) -> {
             for (int r = from; r < to; r++) {
-                for (int i = 0; i < f; i++) {
-                    out[r * f + i] = xf[r * two + i] * Activations.gelu(xf[r * two + f + i]);
+                int i = 0;
+                if (CpuGemm.VECTOR) {
+                    VectorSpecies<Float> sp = CpuGemm.SPECIES;
+                    for (int bound = sp.loopBound(f); i < bound; i += sp.length()) {
+                        FloatVector gate = FloatVector.fromArray(sp, xf, r * two + f + i);
+                        FloatVector.fromArray(sp, xf, r * two + i).mul(geluVector(gate)).intoArray(out, r * f + i);
+                    }
                 }
+                for (; i < f; i++) out[r * f + i] = xf[r * two + i] * Activations.gelu(xf[r * two + f + i]);
             }
         });
         long[] s = x.shape();

@@ -1,16 +1,16 @@
 package brain2img.backend;
 
+import brain2img.util.Parallel;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Single-precision GEMM on float arrays for the CPU backend: C = alpha·op(A)·op(B) + beta·C, row-major.
  *
  * <p>B is packed once into column panels of {@link #NR} floats (k×NR each, zero-padded at the edge) so the
- * micro-kernel streams it contiguously; A is packed per block of {@link #MR} rows. The micro-kernel keeps an
- * MR×NR tile of C in registers across the whole k loop. A scalar kernel with the same packing is the
- * fallback when the Vector API is disabled ({@code -Dbrain2img.vector=false}).
+ * micro-kernel streams it contiguously; A is packed in blocks of {@link #MC} rows × {@link #KC} depth. The
+ * micro-kernel keeps an MR×NR tile of C in registers across one depth slice. A scalar kernel with the same
+ * packing is the fallback when the Vector API is disabled ({@code -Dbrain2img.vector=false}).
  */
 final class CpuGemm {
     static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
@@ -22,9 +22,17 @@ final class CpuGemm {
 
     /** Packs op(B) (k×n) into ceil(n/NR) panels, each k rows of NR floats. */
     static float[] packB(boolean transB, int n, int k, float[] b, int bOff, int ldb) {
-        int panels = (n + NR - 1) / NR;
+        int panels = panels(n);
         float[] packed = new float[panels * k * NR];
-        for (int pj = 0; pj < panels; pj++) {
+        // each panel is k·NR floats; split so that a task copies at least ~64K of them
+        Parallel.forRange(panels, Math.max(1, (1 << 16) / Math.max(1, k * NR)),
+                (from, to) -> packPanels(transB, n, k, b, bOff, ldb, packed, from, to));
+        return packed;
+    }
+
+    private static void packPanels(boolean transB, int n, int k, float[] b, int bOff, int ldb, float[] packed,
+                                   int from, int to) {
+        for (int pj = from; pj < to; pj++) {
             int j0 = pj * NR;
             int w = Math.min(NR, n - j0);
             int base = pj * k * NR;
@@ -37,7 +45,6 @@ final class CpuGemm {
                 }
             }
         }
-        return packed;
     }
 
     /** Rows of op(A) and depth packed per block: the A block (MC×KC) stays in L2, a B sub-panel (KC×NR) in L1. */
@@ -74,7 +81,17 @@ final class CpuGemm {
      */
     static void rows(boolean transA, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
                      float[] bPacked, float beta, float[] c, int cOff, int ldc, int i0, int i1, Scratch s) {
-        int panels = (n + NR - 1) / NR;
+        block(transA, n, k, alpha, a, aOff, lda, bPacked, beta, c, cOff, ldc, i0, i1, 0, panels(n), s);
+    }
+
+    static int panels(int n) {
+        return (n + NR - 1) / NR;
+    }
+
+    /** Rows [i0, i1) × panels [pj0, pj1) of C (see {@link #rows}); rows past i1 are never touched. */
+    static void block(boolean transA, int n, int k, float alpha, float[] a, int aOff, int lda,
+                      float[] bPacked, float beta, float[] c, int cOff, int ldc, int i0, int i1, int pj0, int pj1,
+                      Scratch s) {
         for (int ic = i0; ic < i1; ic += MC) {
             int icEnd = Math.min(i1, ic + MC);
             int slices = Math.max(1, (k + KC - 1) / KC);    // one (empty) slice when k is 0: C = beta·C
@@ -84,7 +101,7 @@ final class CpuGemm {
                 for (int ib = ic; ib < icEnd; ib += MR) {
                     packA(transA, icEnd, pc, kc, a, aOff, lda, ib, s.aPack, (ib - ic) * kc);
                 }
-                for (int pj = 0; pj < panels; pj++) {
+                for (int pj = pj0; pj < pj1; pj++) {
                     int j0 = pj * NR;
                     int w = Math.min(NR, n - j0);
                     int bBase = pj * k * NR + pc * NR;
@@ -162,35 +179,5 @@ final class CpuGemm {
                 for (int j = 0; j < NR; j++) tile[t + j] = Math.fma(av, b[bo + j], tile[t + j]);
             }
         }
-    }
-
-    /** Dot product of x[xo..xo+n) and y[yo..yo+n). */
-    static float dot(float[] x, int xo, float[] y, int yo, int n) {
-        int i = 0;
-        float s = 0f;
-        if (VECTOR) {
-            FloatVector acc = FloatVector.zero(SPECIES);
-            int bound = SPECIES.loopBound(n);
-            for (; i < bound; i += SPECIES.length()) {
-                acc = FloatVector.fromArray(SPECIES, x, xo + i).fma(FloatVector.fromArray(SPECIES, y, yo + i), acc);
-            }
-            s = acc.reduceLanes(VectorOperators.ADD);
-        }
-        for (; i < n; i++) s = Math.fma(x[xo + i], y[yo + i], s);
-        return s;
-    }
-
-    /** y[yo..yo+n) += a · x[xo..xo+n). */
-    static void axpy(float a, float[] x, int xo, float[] y, int yo, int n) {
-        int i = 0;
-        if (VECTOR) {
-            FloatVector av = FloatVector.broadcast(SPECIES, a);
-            int bound = SPECIES.loopBound(n);
-            for (; i < bound; i += SPECIES.length()) {
-                av.fma(FloatVector.fromArray(SPECIES, x, xo + i), FloatVector.fromArray(SPECIES, y, yo + i))
-                        .intoArray(y, yo + i);
-            }
-        }
-        for (; i < n; i++) y[yo + i] = Math.fma(a, x[xo + i], y[yo + i]);
     }
 }

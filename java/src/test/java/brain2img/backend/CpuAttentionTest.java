@@ -97,6 +97,45 @@ class CpuAttentionTest {
         for (float v : inf) assertTrue(v == 0f);
     }
 
+    /** The vectorised GEGLU and GroupNorm+SiLU against the scalar formulas, tails included (odd widths). */
+    @Test
+    void vectorActivationsMatchScalarFormulas() {
+        Random r = new Random(4);
+        Tensor x = random(r, 3, 5, 2 * 37);
+        float[] xf = x.toFloatArray(), got = be.geglu(x).toFloatArray();
+        for (int row = 0; row < 5; row++) for (int i = 0; i < 37; i++) {
+            double gate = xf[row * 74 + 37 + i];
+            double ref = xf[row * 74 + i] * 0.5 * gate * (1 + erfDouble(gate / Math.sqrt(2)));
+            assertTrue(Math.abs(got[row * 37 + i] - ref) <= 1e-6 * (1 + Math.abs(ref)), "geglu " + row + "," + i + ": " + got[row * 37 + i] + " vs " + ref);
+        }
+        Tensor img = random(r, 2, 2, 4, 5, 7);
+        Tensor gamma = random(r, 1, 4), beta = random(r, 1, 4);
+        float[] y = be.groupNorm(img, 2, gamma, beta, 1e-5f, true).toFloatArray(), f = img.toFloatArray();
+        for (int b = 0; b < 2; b++) for (int g = 0; g < 2; g++) {
+            int base = (b * 4 + g * 2) * 35, len = 70;
+            double mean = 0, var = 0;
+            for (int i = 0; i < len; i++) mean += f[base + i] / (double) len;
+            for (int i = 0; i < len; i++) var += (f[base + i] - mean) * (f[base + i] - mean) / len;
+            for (int i = 0; i < len; i++) {
+                int c = g * 2 + i / 35;
+                double v = (f[base + i] - mean) / Math.sqrt(var + 1e-5) * gamma.getFloat(c) + beta.getFloat(c);
+                double ref = v / (1 + Math.exp(-v));
+                assertTrue(Math.abs(y[base + i] - ref) <= 1e-5 * (1 + Math.abs(ref)), "groupNorm " + i + ": " + y[base + i] + " vs " + ref);
+            }
+        }
+    }
+
+    /** erf by its Maclaurin series (|x| ≤ 3 here converges in double) — independent of the fit under test. */
+    private static double erfDouble(double x) {
+        if (Math.abs(x) > 5) return Math.signum(x);
+        double sum = 0, term = x;
+        for (int n = 0; n < 200; n++) {
+            sum += term / (2 * n + 1);
+            term *= -x * x / (n + 1);
+        }
+        return 2 / Math.sqrt(Math.PI) * sum;
+    }
+
     @Test
     void softmaxRowsSumToOneAndMatchTheFormula() {
         Random r = new Random(3);

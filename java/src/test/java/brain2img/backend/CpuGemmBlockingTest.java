@@ -9,8 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The blocked CPU GEMM against a naive double-precision loop, with sizes that straddle every block edge
- * (MR rows, NR columns, MC row blocks, KC depth slices), all transpose combinations, beta ≠ 0, offsets,
- * leading dimensions wider than the matrices and a strided batch.
+ * (MR rows, NR columns, MC row blocks, KC depth slices) and both ways of splitting the work, all transpose
+ * combinations, beta ≠ 0, offsets, leading dimensions wider than the matrices and a strided batch; and the
+ * convolution (im2col packed straight into GEMM panels) against the direct sum.
  */
 class CpuGemmBlockingTest {
     private final CpuBackend be = new CpuBackend();
@@ -24,7 +25,8 @@ class CpuGemmBlockingTest {
     @Test
     void matchesNaiveAcrossBlockEdges() {
         Random r = new Random(5);
-        int[][] sizes = {{1, 1, 1}, {7, 33, 5}, {67, 70, 300}, {130, 17, 513}, {5, 100, 0}};
+        // tall shapes split over row blocks, wide ones (more B panels than row blocks) over panels
+        int[][] sizes = {{1, 1, 1}, {7, 33, 5}, {67, 70, 300}, {130, 17, 513}, {5, 100, 0}, {9, 700, 300}, {3, 70, 513}};
         for (int[] mnk : sizes) {
             int m = mnk[0], n = mnk[1], k = mnk[2];
             for (boolean ta : new boolean[]{false, true}) {
@@ -61,6 +63,39 @@ class CpuGemmBlockingTest {
                     }
                 }
             }
+        }
+    }
+
+    @Test
+    void convolutionMatchesTheDirectSum() {
+        Random r = new Random(6);
+        // {C, O, H, W, k, stride, padTop, padBottom, padLeft, padRight}: SD's 3x3, the VAE's right/bottom-only
+        // padded stride-2, a 1x1 and an odd non-square case
+        int[][] cases = {{5, 7, 13, 11, 3, 1, 1, 1, 1, 1}, {4, 6, 10, 12, 3, 2, 0, 1, 0, 1}, {6, 3, 5, 9, 1, 1, 0, 0, 0, 0},
+                {3, 40, 9, 37, 3, 2, 1, 1, 1, 1}, {2, 5, 6, 7, 5, 1, 2, 2, 2, 2}};
+        for (int[] cs : cases) {
+            int ch = cs[0], oc = cs[1], hh = cs[2], ww = cs[3], k = cs[4], st = cs[5];
+            int pt = cs[6], pb = cs[7], pl = cs[8], pr = cs[9];
+            Tensor x = Tensor.of(random(r, 2 * ch * hh * ww), 2, ch, hh, ww);
+            Tensor w = Tensor.of(random(r, oc * ch * k * k), oc, ch, k, k);
+            Tensor bias = Tensor.of(random(r, oc), oc);
+            Tensor y = be.conv2d(x, w, bias, st, st, pt, pb, pl, pr);
+            int ho = (hh + pt + pb - k) / st + 1, wo = (ww + pl + pr - k) / st + 1;
+            float[] got = y.toFloatArray();
+            double num = 0, den = 0;
+            for (int b = 0; b < 2; b++) for (int o = 0; o < oc; o++) for (int i = 0; i < ho; i++) for (int j = 0; j < wo; j++) {
+                double s = bias.getFloat(o);
+                for (int c = 0; c < ch; c++) for (int di = 0; di < k; di++) for (int dj = 0; dj < k; dj++) {
+                    int yy = i * st - pt + di, xx = j * st - pl + dj;
+                    if (yy < 0 || yy >= hh || xx < 0 || xx >= ww) continue;
+                    s += (double) x.getFloat(((long) (b * ch + c) * hh + yy) * ww + xx) * w.getFloat(((long) (o * ch + c) * k + di) * k + dj);
+                }
+                double d = got[((b * oc + o) * ho + i) * wo + j] - s;
+                num += d * d;
+                den += s * s;
+            }
+            double e = Math.sqrt(num / den);
+            assertTrue(e < 2e-6, java.util.Arrays.toString(cs) + ": relative error " + e);
         }
     }
 
