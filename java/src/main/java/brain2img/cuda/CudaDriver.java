@@ -85,7 +85,7 @@ public final class CudaDriver {
 
     /** Null when libcuda.so.1 was loaded with every symbol bound here, else why not. */
     public static String loadError() {
-        if (LIB.error() != null) return "libcuda.so.1: " + LIB.error() + " (no NVIDIA driver installed?)";
+        if (LIB.error() != null) return LIB.error() + " (is the NVIDIA driver installed?)";
         if (!MISSING.isEmpty()) return LIB.loadedAs() + " lacks " + MISSING + " (driver too old; CUDA 12.0+ needed)";
         return null;
     }
