@@ -76,6 +76,25 @@ class CudaUnavailableTest {
     }
 
     @Test
+    void cliCudaInfoAndBenchSayWhy() {
+        String why = reason();
+        PrintStream old = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        var cl = Main.commandLine();
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err));
+        try {
+            assertEquals(1, cl.execute("cuda", "info"));
+            assertEquals(1, cl.execute("cuda", "bench"));
+        } finally {
+            System.setOut(old);
+        }
+        assertEquals("CUDA unavailable: " + why, out.toString(StandardCharsets.UTF_8).strip());
+        assertEquals("brain2img bench: error: CUDA backend unavailable: " + why, err.toString().strip());
+    }
+
+    @Test
     void cliDeviceAutoRunsOnTheCpu() {
         reason();
         var cl = Main.commandLine();
