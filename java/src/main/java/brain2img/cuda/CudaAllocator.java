@@ -20,6 +20,11 @@ import java.util.function.LongUnaryOperator;
  * its tensor is closed or, for tensors nobody closes (model code written for the CPU lets the GC take them),
  * when the buffer becomes unreachable ({@link Cleaner}). When the device is full the cache is emptied, then the
  * GC is asked to collect unreachable buffers, before an out-of-memory error is reported.
+ *
+ * <p>CUDA graphs: between {@link #beginCapture()} and {@link #endCapture()} every block handed out or given back
+ * is recorded, and blocks given back go to a pool private to the capture (reusing them later in the same capture
+ * is ordered by the graph). Afterwards those blocks are pinned by the graph: a pinned block given back is held
+ * until every graph pinning it is closed ({@link #unpin}), so replays never write into memory handed to others.
  */
 final class CudaAllocator {
     private static final Cleaner CLEANER = Cleaner.create();
@@ -32,6 +37,10 @@ final class CudaAllocator {
     private final Map<Long, Long> live = new HashMap<>(); // pointer → size class of blocks handed out
     private long inUse, cached, peak;
     private boolean closed;
+    private java.util.Set<Long> capturing;                   // blocks touched by the capture in progress
+    private final TreeMap<Long, ArrayDeque<Long>> captureFree = new TreeMap<>();
+    private final Map<Long, Integer> pins = new HashMap<>();  // block → graphs pinning it
+    private final Map<Long, Long> held = new HashMap<>();     // pinned blocks given back → size class
 
     CudaAllocator(String device, LongUnaryOperator rawAlloc, LongConsumer rawFree) {
         this.device = device;
@@ -61,6 +70,10 @@ final class CudaAllocator {
     private long take(long cls) {
         synchronized (this) {
             if (closed) throw new IllegalStateException("the CUDA backend on " + device + " is closed");
+            if (capturing != null) {
+                ArrayDeque<Long> cq = captureFree.get(cls);
+                if (cq != null && !cq.isEmpty()) return handOut(cq.pop(), cls);
+            }
             ArrayDeque<Long> q = free.get(cls);
             if (q != null && !q.isEmpty()) {
                 long p = q.pop();
@@ -104,6 +117,7 @@ final class CudaAllocator {
     }
 
     private long handOut(long p, long cls) {
+        if (capturing != null) capturing.add(p);
         live.put(p, cls);
         inUse += cls;
         peak = Math.max(peak, inUse);
@@ -114,8 +128,49 @@ final class CudaAllocator {
         Long cls = live.remove(ptr);
         if (cls == null || closed) return;
         inUse -= cls;
-        cached += cls;
-        free.computeIfAbsent(cls, c -> new ArrayDeque<>()).push(ptr);
+        if (capturing != null) {
+            capturing.add(ptr);
+            captureFree.computeIfAbsent(cls, c -> new ArrayDeque<>()).push(ptr);
+        } else if (pins.containsKey(ptr)) {
+            held.put(ptr, cls);
+        } else {
+            cached += cls;
+            free.computeIfAbsent(cls, c -> new ArrayDeque<>()).push(ptr);
+        }
+    }
+
+    /** Starts recording the blocks a graph capture touches. */
+    synchronized void beginCapture() {
+        if (capturing != null) throw new IllegalStateException("a CUDA graph capture is already in progress on " + device);
+        capturing = new java.util.HashSet<>();
+    }
+
+    /** Ends recording; the touched blocks are pinned (once more) and returned, for {@link #unpin} when the graph goes. */
+    synchronized long[] endCapture() {
+        long[] touched = capturing.stream().mapToLong(Long::longValue).toArray();
+        capturing = null;
+        for (long p : touched) pins.merge(p, 1, Integer::sum);
+        for (var e : captureFree.entrySet()) for (long p : e.getValue()) held.put(p, e.getKey());
+        captureFree.clear();
+        return touched;
+    }
+
+    /** A graph that pinned these blocks is gone: blocks no graph pins any more and nobody holds return to the cache. */
+    synchronized void unpin(long[] blocks) {
+        for (long p : blocks) {
+            Integer n = pins.get(p);
+            if (n == null) continue;
+            if (n > 1) {
+                pins.put(p, n - 1);
+                continue;
+            }
+            pins.remove(p);
+            Long cls = held.remove(p);
+            if (cls != null && !closed) {
+                cached += cls;
+                free.computeIfAbsent(cls, c -> new ArrayDeque<>()).push(p);
+            }
+        }
     }
 
     /** Frees every cached (unused) block back to the driver. */
@@ -136,7 +191,12 @@ final class CudaAllocator {
         if (closed) return;
         emptyCache();
         for (long p : live.keySet()) rawFree.accept(p);
+        for (long p : held.keySet()) rawFree.accept(p);
+        for (ArrayDeque<Long> q : captureFree.values()) for (long p : q) rawFree.accept(p);
         live.clear();
+        held.clear();
+        captureFree.clear();
+        pins.clear();
         inUse = 0;
         closed = true;
     }

@@ -66,6 +66,7 @@ public final class CudaBackend implements Backend {
     private final Kernels kernels;
     private final Map<WeightKey, Resident> weights = new HashMap<>();
     private boolean closed;
+    private volatile boolean capturing;
 
     /** A backend on device {@code -Dbrain2img.cuda.device} (default 0) with the precision of the system property. */
     public CudaBackend() {
@@ -196,6 +197,7 @@ public final class CudaBackend implements Backend {
 
     /** Raw bytes to a new device tensor of the same dtype; waits until the host memory may be reused. */
     private Tensor copyToDevice(Tensor host) {
+        requireNotCapturing("upload of host tensor " + host.shapeString());
         long bytes = host.numel() * host.dtype().bytes;
         Tensor d = empty(host.dtype(), host.shape());
         if (bytes == 0) return d;
@@ -218,6 +220,7 @@ public final class CudaBackend implements Backend {
     public Tensor download(Tensor t) {
         if (!t.isOnDevice()) return t.toF32();
         ensureCurrent();
+        requireNotCapturing("download of " + t.shapeString());
         Tensor f = f32(mine(t));
         int n = Math.toIntExact(f.numel());
         float[] out = new float[n];
@@ -691,6 +694,88 @@ public final class CudaBackend implements Backend {
             host.segment().copyFrom(staging.asSlice(0, bytes));
         }
         return host;
+    }
+
+    // ------------------------------------------------------------------ CUDA graphs
+
+    private void requireNotCapturing(String what) {
+        if (capturing) {
+            throw new IllegalStateException(what + " during CUDA graph capture: upload inputs and weights, and run the "
+                    + "work once, before capturing");
+        }
+    }
+
+    /**
+     * Captures the backend work that {@code work} queues into a CUDA graph (stream capture, relaxed mode). Run the
+     * same work once before capturing, so that weights are uploaded, kernels loaded and buffers cached: nothing
+     * may be uploaded or downloaded during the capture. Tensors that the work reads must stay alive while the
+     * graph is used; results of the captured work are rewritten by each {@link CudaGraph#replay()}.
+     */
+    public CudaGraph capture(Runnable work) {
+        ensureCurrent();
+        CudaDriver.streamSynchronize(stream);
+        alloc.beginCapture();
+        capturing = true;
+        CudaDriver.streamBeginCapture(stream, CudaDriver.CU_STREAM_CAPTURE_MODE_RELAXED);
+        MemorySegment graph;
+        try {
+            work.run();
+        } catch (RuntimeException | Error e) {
+            capturing = false;
+            try {
+                CudaDriver.graphDestroy(CudaDriver.streamEndCapture(stream));
+            } catch (CudaException ignored) {
+                // the capture was already invalidated; the original failure is what matters
+            }
+            alloc.unpin(alloc.endCapture());
+            throw e;
+        }
+        capturing = false;
+        long[] pinned;
+        try {
+            graph = CudaDriver.streamEndCapture(stream);
+        } finally {
+            pinned = alloc.endCapture();
+        }
+        try {
+            return new CudaGraph(this, graph, CudaDriver.graphInstantiate(graph), pinned);
+        } catch (CudaException e) {
+            CudaDriver.graphDestroy(graph);
+            alloc.unpin(pinned);
+            throw e;
+        }
+    }
+
+    void launchGraph(MemorySegment exec) {
+        ensureCurrent();
+        CudaDriver.graphLaunch(exec, stream);
+    }
+
+    void destroyGraph(MemorySegment graph, MemorySegment exec, long[] pinned) {
+        ensureCurrent();
+        CudaDriver.streamSynchronize(stream); // a replay may still be running
+        CudaDriver.graphExecDestroy(exec);
+        CudaDriver.graphDestroy(graph);
+        alloc.unpin(pinned);
+    }
+
+    /** Overwrites the device tensor {@code dst} with {@code host} (same shape; converted to dst's dtype), in place. */
+    public void copyInto(Tensor dst, Tensor host) {
+        ensureCurrent();
+        if (!dst.isOnDevice() || !dst.sameShape(host)) {
+            throw new IllegalArgumentException("copyInto: " + dst + " ← " + host.shapeString());
+        }
+        mine(dst);
+        Tensor src = host.isOnDevice() ? mine(host)
+                : copyToDevice(host.dtype() == DType.F64 || host.dtype() == DType.U8 ? host.toF32() : host);
+        if (src.dtype() != dst.dtype()) {
+            if (!src.dtype().isFloating() || !dst.dtype().isFloating()) {
+                throw new IllegalArgumentException("copyInto: " + dst + " ← " + host.shapeString());
+            }
+            src = convert(src, dst.dtype());
+        }
+        CudaDriver.memcpyDtoDAsync(ptr(dst), ptr(src), dst.numel() * dst.dtype().bytes, stream);
+        CudaDriver.streamSynchronize(stream);
     }
 
     // ------------------------------------------------------------------ lifetime

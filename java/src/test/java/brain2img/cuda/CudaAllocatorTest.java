@@ -123,6 +123,34 @@ class CudaAllocatorTest {
     }
 
     @Test
+    void graphCapturesPinTheirBlocksUntilUnpinned() {
+        FakeDevice dev = new FakeDevice(1L << 30);
+        CudaAllocator a = new CudaAllocator("cuda:0", dev::alloc, dev::free);
+        DeviceMemory before = a.allocate(4096);
+        before.release(); // cached, free
+        a.beginCapture();
+        DeviceMemory t1 = a.allocate(4096);           // takes the cached block
+        assertEquals(before.address(), t1.address());
+        t1.release();                                 // freed inside the capture: private to it
+        DeviceMemory t2 = a.allocate(4096);           // reuses it within the capture
+        assertEquals(t1.address(), t2.address());
+        DeviceMemory out = a.allocate(8192);          // the graph's output, kept by the caller
+        assertThrows(IllegalStateException.class, a::beginCapture);
+        long[] pinned = a.endCapture();
+        assertEquals(2, pinned.length);
+        t2.release();
+        assertEquals(0, a.cached(), "a pinned block is held, not cached");
+        DeviceMemory other = a.allocate(4096);
+        assertNotEquals(t2.address(), other.address(), "memory a graph writes must not be handed out");
+        out.release();
+        a.unpin(pinned);
+        assertEquals(4096 + 8192, a.cached());
+        assertEquals(t2.address(), a.allocate(4096).address());
+        a.close();
+        assertTrue(dev.live.isEmpty());
+    }
+
+    @Test
     void unreachableBuffersReturnToTheCache() throws InterruptedException {
         FakeDevice dev = new FakeDevice(1L << 30);
         CudaAllocator a = new CudaAllocator("cuda:0", dev::alloc, dev::free);
