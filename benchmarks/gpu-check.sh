@@ -80,6 +80,10 @@ run() {
   else
     echo "(no 'cuda bench' command in this build)"
   fi
+  if command -v python3 >/dev/null && python3 -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null; then
+    echo "== PyTorch at the same shapes"
+    timeout 90 python3 "$here/benchmarks/torch_kernels.py" 20 2>&1 | tee "$logs/torch.txt"
+  fi
   exit $rc
 }
 
