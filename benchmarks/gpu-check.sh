@@ -60,6 +60,13 @@ run() {
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | sed 's/^/== gpu: /'
   echo "== CUDA libraries: ${libdirs:-none found}"
   "$java" "${jopts[@]}" -cp "$bundle/brain2img.jar" brain2img.cli.Main --version | head -1
+  if [ -n "$libdirs" ]; then
+    local drv
+    drv="$(ldconfig -p 2>/dev/null | sed -n 's/.*libcuda\.so\.1 .*=> \(.*\)/\1/p' | head -1)"
+    bash "$here/native/check-symbols.sh" ${drv:+"$(dirname "$drv")"} /usr/local/nvidia/lib64 ${libdirs//:/ } 2>&1 \
+        | grep -v '^ok' | sed 's/^/== symbols: /'
+    echo "== symbols checked (exit ${PIPESTATUS[0]}; only problems are listed)"
+  fi
 
   echo "== @GpuTest tests"
   local t0=$SECONDS
