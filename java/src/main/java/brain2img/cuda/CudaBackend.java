@@ -110,17 +110,11 @@ public final class CudaBackend implements Backend {
                 blasVersion / 10000, blasVersion / 100 % 100, blasVersion % 100, precision.lower());
     }
 
-    public Precision precision() { return precision; }
-
-    public String deviceName() { return deviceName; }
-
     /** Bytes held by live device tensors, cached for reuse, and the peak held since creation. */
     public String memoryStats() {
         return String.format(Locale.ROOT, "%.1f MiB in use, %.1f MiB cached, peak %.1f MiB",
                 alloc.inUse() / 1048576.0, alloc.cached() / 1048576.0, alloc.peak() / 1048576.0);
     }
-
-    public long peakBytes() { return alloc.peak(); }
 
     /** Waits for all queued work; a kernel fault shows up here (or at the next download) as a CudaException. */
     public void synchronize() {
@@ -169,7 +163,7 @@ public final class CudaBackend implements Backend {
         if (weight) {
             synchronized (weights) {
                 Resident r = weights.get(key);
-                if (r != null && r.host.scope().isAlive()) return r.device;
+                if (r != null && r.host.scope().isAlive()) return view(r.device);
                 if (r != null) weights.remove(key).device.close(); // the file was closed: its address may be reused
             }
         }
@@ -185,8 +179,14 @@ public final class CudaBackend implements Backend {
             synchronized (weights) {
                 weights.put(key, new Resident(seg, d));
             }
+            return view(d);
         }
         return d;
+    }
+
+    /** A non-owning view: closing a cached weight handed out to model code must not free it under the cache. */
+    private static Tensor view(Tensor t) {
+        return t.reshape(t.shape());
     }
 
     /** A mapped weight as seen from the host: where it starts, its dtype and shape. */

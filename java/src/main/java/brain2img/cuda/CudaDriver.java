@@ -47,7 +47,6 @@ public final class CudaDriver {
     private static final MethodHandle cuDevicePrimaryCtxRetain = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), "cuDevicePrimaryCtxRetain");
     private static final MethodHandle cuDevicePrimaryCtxRelease = bind(FunctionDescriptor.of(JAVA_INT, JAVA_INT), "cuDevicePrimaryCtxRelease_v2", "cuDevicePrimaryCtxRelease");
     private static final MethodHandle cuCtxSetCurrent = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS), "cuCtxSetCurrent");
-    private static final MethodHandle cuCtxSynchronize = bind(FunctionDescriptor.of(JAVA_INT), "cuCtxSynchronize");
     private static final MethodHandle cuMemGetInfo = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), "cuMemGetInfo_v2");
     private static final MethodHandle cuStreamCreate = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), "cuStreamCreate");
     private static final MethodHandle cuStreamDestroy = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS), "cuStreamDestroy_v2");
@@ -186,12 +185,6 @@ public final class CudaDriver {
     public static void ctxSetCurrent(MemorySegment ctx) {
         try {
             check((int) cuCtxSetCurrent.invokeExact(ctx), "cuCtxSetCurrent");
-        } catch (Throwable t) { throw rethrow(t); }
-    }
-
-    public static void ctxSynchronize() {
-        try {
-            check((int) cuCtxSynchronize.invokeExact(), "cuCtxSynchronize");
         } catch (Throwable t) { throw rethrow(t); }
     }
 

@@ -19,7 +19,7 @@ import static brain2img.testing.Assert.relErr;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -318,10 +318,15 @@ class CudaBackendGpuTest {
     void weightsAreUploadedOnce() {
         Tensor w = weight(rand(40, 96));
         Tensor d1 = gpu.upload(w), d2 = gpu.upload(w);
-        assertSame(d1, d2);
-        assertSame(gpu.upload(w.reshape(96, 40)), gpu.upload(w.reshape(96, 40)));
+        assertEquals(d1.deviceMemory().address(), d2.deviceMemory().address());
+        d1.close(); // a cached weight is handed out as a view: closing it frees nothing
+        assertEquals(d2.deviceMemory().address(), gpu.upload(w).deviceMemory().address());
+        assertClose(w, gpu.download(d2), 0, "cached weight intact after close");
+        assertEquals(gpu.upload(w.reshape(96, 40)).deviceMemory().address(), gpu.upload(w.reshape(96, 40)).deviceMemory().address());
         Tensor act = rand(40, 96);
-        assertFalse(gpu.upload(act) == gpu.upload(act), "heap activations are copied per upload");
+        Tensor u1 = gpu.upload(act), u2 = gpu.upload(act);
+        assertNotEquals(u1.deviceMemory().address(), u2.deviceMemory().address(), "heap activations are copied per upload");
+        assertClose(gpu.download(u1), gpu.download(u2), 0, "both copies");
     }
 
     @Test
