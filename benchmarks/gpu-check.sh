@@ -50,9 +50,10 @@ run() {
   mkdir -p "$logs"
   # The CUDA libraries: the system's, the toolkit's, or Python wheels (nvidia/*/lib, nvidia/cu13/lib).
   local libdirs
-  libdirs="$(find /usr/local /usr/lib /usr/lib64 /opt -xdev \( -name 'libcublas.so.1[23]' -o -name 'libcusolver.so.1[12]' \
-      -o -name 'libcublasLt.so.1[23]' -o -name 'libnvJitLink.so.1[23]' -o -name 'libcusparse.so.1[23]' \) -printf '%h\n' 2>/dev/null \
-      | sort -u | paste -sd: -)"
+  # The driver's libcuda.so.1 too where it is off the loader's path (never a toolkit stub: CUDA_ERROR_STUB_LIBRARY).
+  libdirs="$(find /usr/local /usr/lib /usr/lib64 /opt \( -name 'libcublas.so.1[23]' -o -name 'libcusolver.so.1[12]' \
+      -o -name 'libcublasLt.so.1[23]' -o -name 'libnvJitLink.so.1[23]' -o -name 'libcusparse.so.1[23]' -o -name 'libcuda.so.1' \) \
+      -not -path '*/stubs/*' -printf '%h\n' 2>/dev/null | sort -u | paste -sd: -)"
   export LD_LIBRARY_PATH="${libdirs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   local jopts=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx24g
                -Dbrain2img.cuda.libpath="$libdirs" -Dbrain2img.shared="$here/../shared")

@@ -89,7 +89,7 @@ class CudaDriverGpuTest {
         assertTrue(e.getMessage().matches("cuMemAlloc_v2\\(" + (1L << 60) + " bytes\\): CUDA_ERROR_\\w+ \\(\\d+\\)"), e.getMessage());
         CudaException bad = assertThrows(CudaException.class,
                 () -> CudaDriver.moduleLoadData("this is not PTX".getBytes(), "junk.ptx"));
-        assertTrue(bad.getMessage().startsWith("cuModuleLoadDataEx(junk.ptx): CUDA_ERROR_INVALID_"), bad.getMessage());
+        assertTrue(bad.getMessage().startsWith("cuModuleLoadDataEx(junk.ptx): CUDA_ERROR_"), bad.getMessage());
     }
 
     /**
