@@ -141,7 +141,7 @@ public final class CudaBackend implements Backend {
         return Tensor.onDevice(alloc.allocate(bytes), true, dtype, shape);
     }
 
-    private static long ptr(Tensor t) {
+    static long ptr(Tensor t) {
         return t.deviceMemory().address();
     }
 

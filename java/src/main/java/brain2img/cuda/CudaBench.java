@@ -61,7 +61,24 @@ public final class CudaBench {
             out.printf(Locale.ROOT, "%-44s %10.3f %10s  (%.0f GB/s)%n", "groupNorm+SiLU B2 320×64×64", gn, "-",
                     16.0 * x.numel() / (gn * 1e6));
             out.println("[device memory: " + be.memoryStats() + "]");
+            if (CuSolver.loadError() == null) ridge(be);
         }
+    }
+
+    /** Wall time of a 7-penalty ridge fit (primal form: Gram, eigendecomposition, two GEMMs per penalty). */
+    private void ridge(CudaBackend be) {
+        int n = 8192, p = 4096, t = 8192;
+        double[] alphas = {1, 10, 100, 1e3, 1e4, 1e5, 1e6};
+        Tensor x = be.upload(rand(n, p)), y = be.upload(rand(n, t));
+        CudaRidge ridge = new CudaRidge(be);
+        be.synchronize();
+        long t0 = System.nanoTime();
+        for (Tensor w : ridge.fit(x, y, alphas)) w.close();
+        be.synchronize();
+        double ms = (System.nanoTime() - t0) / 1e6;
+        double flop = 2.0 * n * p * p + 2.0 * n * p * t + alphas.length * 2.0 * p * p * t + 2.0 * p * p * t;
+        out.printf(Locale.ROOT, "%-44s %10.1f %10.1f  (GEMM FLOPs only; syevd %d² included in the time)%n",
+                "ridge n8192 p4096 t8192, 7 alphas (fp32)", ms, flop / (ms * 1e-3) / 1e12, p);
     }
 
     private void row(String what, double ms, double flop) {
