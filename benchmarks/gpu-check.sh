@@ -80,6 +80,10 @@ run() {
   grep -A2 -E '✘' "$logs/tests.txt" | sed 's/^[│├└─ ]*//' | head -60
   grep -E 'tests (successful|failed|skipped|aborted)|containers (failed|skipped)' "$logs/tests.txt"
   echo "== tests exit $rc in $((SECONDS - t0)) s (full tree: tests.txt)"
+  if ! grep -qE '\[ +[1-9][0-9]* tests successful' "$logs/tests.txt"; then
+    echo "== NO GPU TEST PASSED: see the SKIPPED reason above"
+    [ $rc -eq 0 ] && rc=3
+  fi
 
   echo "== kernel benchmark"
   if "$java" "${jopts[@]}" -jar "$bundle/brain2img.jar" cuda --help 2>&1 | grep -q ' bench '; then
