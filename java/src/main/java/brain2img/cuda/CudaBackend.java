@@ -28,9 +28,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * not recognised; call {@link #upload} once and keep the result for those.
  *
  * <p>Precision ({@code -Dbrain2img.cuda.precision}, default fp32): {@code fp32} (exact fp32 GEMMs), {@code tf32}
- * (tensor-core TF32 GEMMs), {@code fp16} / {@code bf16} (weight matrices and convolution kernels — read-only
- * host tensors of rank ≥ 2 — stored in that format, GEMMs with half inputs and fp32 accumulation). Norms,
- * softmax, attention and element-wise ops always compute in fp32.
+ * (tensor-core TF32 GEMMs), {@code fp16} / {@code bf16} (floating tensors of rank ≥ 2 given to {@link #upload} —
+ * what model code uploads are its weight matrices and convolution kernels — and mapped weights used directly
+ * are stored in that format; GEMMs take half inputs with fp32 accumulation). Host activations passed straight to
+ * an op stay fp32, and norms, softmax, attention and element-wise ops always compute in fp32.
  */
 public final class CudaBackend implements Backend {
     public static final String PRECISION_PROPERTY = "brain2img.cuda.precision";
@@ -155,6 +156,11 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor upload(Tensor host) {
+        return upload(host, true);
+    }
+
+    /** {@code explicit}: called as {@link #upload} (half storage in fp16/bf16 mode), else an op's host argument. */
+    private Tensor upload(Tensor host, boolean explicit) {
         ensureCurrent();
         if (host.isOnDevice()) return mine(host);
         MemorySegment seg = host.segment();
@@ -171,7 +177,7 @@ public final class CudaBackend implements Backend {
         if (src.dtype() == DType.F64 || src.dtype() == DType.U8) src = src.toF32();
         Tensor d = copyToDevice(src);
         if (d.dtype().isFloating()) {
-            boolean half = weight && host.rank() >= 2 && (precision == Precision.FP16 || precision == Precision.BF16);
+            boolean half = (explicit || weight) && host.rank() >= 2 && (precision == Precision.FP16 || precision == Precision.BF16);
             DType target = half ? (precision == Precision.FP16 ? DType.F16 : DType.BF16) : DType.F32;
             if (d.dtype() != target) d = convert(d, target);
         }
@@ -246,7 +252,7 @@ public final class CudaBackend implements Backend {
 
     /** An argument as a device tensor: this backend's as is, a host tensor uploaded (weights once). */
     private Tensor dev(Tensor t) {
-        return t.isOnDevice() ? mine(t) : upload(t);
+        return t.isOnDevice() ? mine(t) : upload(t, false);
     }
 
     /** An argument as an f32 device tensor (half-precision weights converted to a temporary). */

@@ -341,6 +341,8 @@ class CudaBackendGpuTest {
                 DType expect = p == CudaBackend.Precision.FP16 ? DType.F16 : p == CudaBackend.Precision.BF16 ? DType.BF16 : DType.F32;
                 assertEquals(expect, wd.dtype(), p + ": stored weight dtype");
                 assertEquals(DType.F32, g.upload(weight(bias)).dtype(), p + ": vectors stay f32");
+                assertEquals(expect, g.upload(w).dtype(), p + ": explicitly uploaded matrices are stored like weights");
+                assertEquals(DType.F32, g.add(x, bias).dtype(), p + ": results are f32");
                 double e = relErr(g.download(g.linear(x, weight(w), weight(bias))).toFloatArray(), ref.toFloatArray());
                 assertTrue(e <= 1e-2, p + " linear relative error " + e);
                 double ce = relErr(g.download(g.conv2d(cx, weight(cw), null, 1, 1, 1, 1, 1, 1)).toFloatArray(), cref.toFloatArray());
