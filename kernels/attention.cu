@@ -39,7 +39,7 @@ __device__ __forceinline__ void b2i_attention(const float* __restrict__ q, const
 
     // Every thread of the block runs the same number of tiles (the barriers need it); under a causal mask no
     // query of this block sees keys past its last query.
-    const int kEnd = causal ? min(Lk, (blockIdx.x + 1) * QPB) : Lk;
+    const int kEnd = causal ? min(Lk, ((int)blockIdx.x + 1) * QPB) : Lk;
     for (int j0 = 0; j0 < kEnd; j0 += BK) {
         const int nk = min(BK, kEnd - j0);
         __syncthreads(); // the previous tile has been consumed
