@@ -73,7 +73,7 @@ class CudaDriverGpuTest {
     void eventsTimeWork() {
         MemorySegment e0 = CudaDriver.eventCreate(CudaDriver.CU_EVENT_DEFAULT), e1 = CudaDriver.eventCreate(CudaDriver.CU_EVENT_DEFAULT);
         CudaDriver.eventRecord(e0, gpu.stream());
-        Tensor x = gpu.upload(Tensor.zeros(1 << 20));
+        Tensor x = gpu.upload(Tensor.zeros(1 << 16));
         for (int i = 0; i < 10; i++) x = gpu.axpby(1f, x, 1f, x);
         CudaDriver.eventRecord(e1, gpu.stream());
         CudaDriver.eventSynchronize(e1);
