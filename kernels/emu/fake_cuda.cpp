@@ -1,6 +1,7 @@
-// A stand-in for libcuda.so.1 and libcublas.so.13 that runs everything on the CPU: device memory is host memory,
-// kernels are the kernels/*.cu sources compiled as C++ and run under emu.h, cuBLAS GEMMs are naive loops. Built
-// as one shared library and linked under both names (dlopen of the same file gives one instance), it lets the
+// A stand-in for libcuda.so.1, libcublas.so.13 and libcusolver.so.12 that runs everything on the CPU: device memory
+// is host memory, kernels are the kernels/*.cu sources compiled as C++ and run under emu.h, cuBLAS GEMMs are naive
+// loops, syevd is cyclic Jacobi. Built as one shared library and linked under the three names (dlopen of the same
+// file gives one instance), it lets the
 // @GpuTest suite exercise the whole Java side — FFM calls, kernel parameter marshalling, the allocator, graph
 // capture — without a GPU. It checks logic only, never speed. Build: kernels/emu/build-fake-cuda.sh DIR
 #include "emu.h"
@@ -194,6 +195,72 @@ int cublasGemmStridedBatchedEx(void*, int opA, int opB, int m, int n, int k, con
                 }
         }
     });
+    return 0;
+}
+
+// ------------------------------------------------------------------ cuSOLVER (cyclic Jacobi, in double)
+int cusolverDnCreate(void** h) { *h = &dummy; return 0; }
+int cusolverDnDestroy(void*) { return 0; }
+int cusolverDnSetStream(void*, void*) { return 0; }
+int cusolverDnSsyevd_bufferSize(void*, int, int, int, const float*, int, const float*, int* lwork) { *lwork = 1; return 0; }
+int cusolverDnDsyevd_bufferSize(void*, int, int, int, const double*, int, const double*, int* lwork) { *lwork = 1; return 0; }
+
+}  // extern "C"
+
+// Symmetric eigendecomposition of the column-major n×n matrix a (lower triangle read): ascending eigenvalues
+// into w, eigenvectors (columns) into a.
+template <class T>
+static void jacobi(int n, T* a, int lda, T* w) {
+    std::vector<double> m((size_t)n * n), v((size_t)n * n, 0);
+    for (int j = 0; j < n; j++)
+        for (int i = 0; i < n; i++) m[(size_t)j * n + i] = i >= j ? a[(size_t)j * lda + i] : a[(size_t)i * lda + j];
+    for (int i = 0; i < n; i++) v[(size_t)i * n + i] = 1;
+    auto M = [&](int i, int j) -> double& { return m[(size_t)j * n + i]; };
+    for (int sweep = 0; sweep < 100; sweep++) {
+        double off = 0;
+        for (int j = 0; j < n; j++) for (int i = 0; i < n; i++) if (i != j) off += M(i, j) * M(i, j);
+        if (off < 1e-30) break;
+        for (int p = 0; p < n; p++)
+            for (int q = p + 1; q < n; q++) {
+                if (std::abs(M(p, q)) < 1e-300) continue;
+                double theta = (M(q, q) - M(p, p)) / (2 * M(p, q));
+                double t = (theta >= 0 ? 1 : -1) / (std::abs(theta) + std::sqrt(theta * theta + 1));
+                double c = 1 / std::sqrt(t * t + 1), s = t * c;
+                for (int k = 0; k < n; k++) { // columns p, q
+                    double mkp = M(k, p), mkq = M(k, q);
+                    M(k, p) = c * mkp - s * mkq;
+                    M(k, q) = s * mkp + c * mkq;
+                }
+                for (int k = 0; k < n; k++) { // rows p, q
+                    double mpk = M(p, k), mqk = M(q, k);
+                    M(p, k) = c * mpk - s * mqk;
+                    M(q, k) = s * mpk + c * mqk;
+                }
+                for (int k = 0; k < n; k++) {
+                    double vkp = v[(size_t)p * n + k], vkq = v[(size_t)q * n + k];
+                    v[(size_t)p * n + k] = c * vkp - s * vkq;
+                    v[(size_t)q * n + k] = s * vkp + c * vkq;
+                }
+            }
+    }
+    std::vector<int> order(n);
+    for (int i = 0; i < n; i++) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](int x, int y) { return M(x, x) < M(y, y); });
+    for (int j = 0; j < n; j++) {
+        w[j] = (T)M(order[j], order[j]);
+        for (int i = 0; i < n; i++) a[(size_t)j * lda + i] = (T)v[(size_t)order[j] * n + i];
+    }
+}
+
+extern "C" {
+int cusolverDnSsyevd(void*, int jobz, int uplo, int n, float* a, int lda, float* w, float*, int, int* info) {
+    if (jobz != 1 || uplo != 0) return 9; // only what the backend uses: vectors, lower
+    submit([=] { jacobi(n, a, lda, w); *info = 0; });
+    return 0;
+}
+int cusolverDnDsyevd(void*, int jobz, int uplo, int n, double* a, int lda, double* w, double*, int, int* info) {
+    if (jobz != 1 || uplo != 0) return 9;
+    submit([=] { jacobi(n, a, lda, w); *info = 0; });
     return 0;
 }
 }
