@@ -13,6 +13,10 @@ import java.util.Arrays;
  * in native memory owned by an {@link Arena} (freed by {@link #close()}), or in a memory-mapped weight file
  * (owned by the file's arena, never copied). Views made by {@link #reshape} and {@link #slice} share storage
  * and never own it. All stored values are little-endian.
+ *
+ * <p>A <em>device tensor</em> ({@link #onDevice}) lives in accelerator memory instead ({@link DeviceMemory}):
+ * shape, dtype, reshape, slice, get and close work as for host tensors, but element access and {@link #segment()}
+ * throw {@link IllegalStateException}; bring it to the host with the owning backend's {@code download}.
  */
 public final class Tensor implements AutoCloseable {
     public static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -21,7 +25,9 @@ public final class Tensor implements AutoCloseable {
     public static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     public static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    private final MemorySegment segment;
+    private final MemorySegment segment; // null for device tensors
+    private final DeviceMemory device;   // null for host tensors
+    private final boolean ownsDevice;    // this device tensor releases its memory on close
     private final DType dtype;
     private final long[] shape;
     private final Arena owner; // non-null only when this tensor owns its storage
@@ -33,9 +39,48 @@ public final class Tensor implements AutoCloseable {
                     + dtype.lower() + Arrays.toString(shape));
         }
         this.segment = segment;
+        this.device = null;
+        this.ownsDevice = false;
         this.dtype = dtype;
         this.shape = shape.clone();
         this.owner = owner;
+    }
+
+    private Tensor(DeviceMemory device, boolean owns, DType dtype, long[] shape) {
+        long n = numel(shape);
+        if (device.byteSize() < n * dtype.bytes) {
+            throw new IllegalArgumentException("device storage of " + device.byteSize() + " bytes is too small for "
+                    + dtype.lower() + Arrays.toString(shape));
+        }
+        this.segment = null;
+        this.device = device;
+        this.ownsDevice = owns;
+        this.dtype = dtype;
+        this.shape = shape.clone();
+        this.owner = null;
+    }
+
+    /**
+     * A tensor in accelerator memory; {@code owns} makes {@link #close()} release the memory (views never own).
+     * Only device backends create these.
+     */
+    public static Tensor onDevice(DeviceMemory memory, boolean owns, DType dtype, long... shape) {
+        return new Tensor(memory, owns, dtype, shape);
+    }
+
+    /** True for tensors in accelerator memory. */
+    public boolean isOnDevice() { return device != null; }
+
+    /** The accelerator memory of a device tensor; null for host tensors. */
+    public DeviceMemory deviceMemory() { return device; }
+
+    /** Host storage, or a clear error for a device tensor. */
+    private MemorySegment host() {
+        if (segment == null) {
+            throw new IllegalStateException("tensor " + shapeString() + " is in " + device.device()
+                    + " memory; download it through its backend first");
+        }
+        return segment;
     }
 
     // ---------------------------------------------------------------- creation
@@ -86,7 +131,8 @@ public final class Tensor implements AutoCloseable {
     public DType dtype() { return dtype; }
     public long[] shape() { return shape.clone(); }
     public int rank() { return shape.length; }
-    public MemorySegment segment() { return segment; }
+    /** Host storage; throws {@link IllegalStateException} for a device tensor. */
+    public MemorySegment segment() { return host(); }
 
     /** Size of dimension {@code d}; negative d counts from the end. */
     public long dim(int d) {
@@ -123,7 +169,7 @@ public final class Tensor implements AutoCloseable {
         if (numel(s) != numel()) {
             throw new IllegalArgumentException("cannot reshape " + shapeString() + " to " + Arrays.toString(newShape));
         }
-        return new Tensor(segment, dtype, s, null);
+        return device != null ? new Tensor(device, false, dtype, s) : new Tensor(segment, dtype, s, null);
     }
 
     /** A view of rows [start, end) along the first dimension. */
@@ -134,6 +180,7 @@ public final class Tensor implements AutoCloseable {
         long row = numel() / Math.max(1, shape[0]) * dtype.bytes;
         long[] s = shape.clone();
         s[0] = end - start;
+        if (device != null) return new Tensor(device.slice(start * row, (end - start) * row), false, dtype, s);
         return new Tensor(segment.asSlice(start * row, (end - start) * row), dtype, s, null);
     }
 
@@ -155,29 +202,29 @@ public final class Tensor implements AutoCloseable {
 
     public float getFloat(long i) {
         return switch (dtype) {
-            case F32 -> segment.getAtIndex(F32, i);
-            case F64 -> (float) segment.getAtIndex(F64, i);
-            case F16 -> Half.f16ToF32(segment.getAtIndex(I16, i));
-            case BF16 -> Half.bf16ToF32(segment.getAtIndex(I16, i));
-            case I32 -> segment.getAtIndex(I32, i);
-            case I64 -> segment.getAtIndex(I64, i);
-            case U8 -> Byte.toUnsignedInt(segment.get(ValueLayout.JAVA_BYTE, i));
+            case F32 -> host().getAtIndex(F32, i);
+            case F64 -> (float) host().getAtIndex(F64, i);
+            case F16 -> Half.f16ToF32(host().getAtIndex(I16, i));
+            case BF16 -> Half.bf16ToF32(host().getAtIndex(I16, i));
+            case I32 -> host().getAtIndex(I32, i);
+            case I64 -> host().getAtIndex(I64, i);
+            case U8 -> Byte.toUnsignedInt(host().get(ValueLayout.JAVA_BYTE, i));
         };
     }
 
     public double getDouble(long i) {
         return switch (dtype) {
-            case F64 -> segment.getAtIndex(F64, i);
-            case I64 -> segment.getAtIndex(I64, i);
+            case F64 -> host().getAtIndex(F64, i);
+            case I64 -> host().getAtIndex(I64, i);
             default -> getFloat(i);
         };
     }
 
     public long getLong(long i) {
         return switch (dtype) {
-            case I32 -> segment.getAtIndex(I32, i);
-            case I64 -> segment.getAtIndex(I64, i);
-            case U8 -> Byte.toUnsignedInt(segment.get(ValueLayout.JAVA_BYTE, i));
+            case I32 -> host().getAtIndex(I32, i);
+            case I64 -> host().getAtIndex(I64, i);
+            case U8 -> Byte.toUnsignedInt(host().get(ValueLayout.JAVA_BYTE, i));
             default -> {
                 double d = getDouble(i);
                 if (d != Math.rint(d)) throw new IllegalStateException("value " + d + " at " + i + " is not an integer");
@@ -188,16 +235,16 @@ public final class Tensor implements AutoCloseable {
 
     public void setFloat(long i, float v) {
         switch (dtype) {
-            case F32 -> segment.setAtIndex(F32, i, v);
-            case F64 -> segment.setAtIndex(F64, i, v);
-            case F16 -> segment.setAtIndex(I16, i, Half.f32ToF16(v));
-            case BF16 -> segment.setAtIndex(I16, i, Half.f32ToBf16(v));
+            case F32 -> host().setAtIndex(F32, i, v);
+            case F64 -> host().setAtIndex(F64, i, v);
+            case F16 -> host().setAtIndex(I16, i, Half.f32ToF16(v));
+            case BF16 -> host().setAtIndex(I16, i, Half.f32ToBf16(v));
             default -> throw new UnsupportedOperationException("setFloat on " + dtype);
         }
     }
 
     public void setDouble(long i, double v) {
-        if (dtype == DType.F64) segment.setAtIndex(F64, i, v);
+        if (dtype == DType.F64) host().setAtIndex(F64, i, v);
         else setFloat(i, (float) v);
     }
 
@@ -206,7 +253,7 @@ public final class Tensor implements AutoCloseable {
      * exactly its size; otherwise null. CPU kernels use it to skip a copy.
      */
     public float[] heapFloats() {
-        if (dtype != DType.F32 || segment.address() != 0) return null;
+        if (segment == null || dtype != DType.F32 || segment.address() != 0) return null;
         Object base = segment.heapBase().orElse(null);
         return base instanceof float[] a && a.length == numel() ? a : null;
     }
@@ -222,7 +269,7 @@ public final class Tensor implements AutoCloseable {
         int n = Math.toIntExact(numel());
         float[] out = new float[n];
         if (dtype == DType.F32) {
-            MemorySegment.copy(segment, F32, 0, out, 0, n);
+            MemorySegment.copy(host(), F32, 0, out, 0, n);
         } else {
             for (int i = 0; i < n; i++) out[i] = getFloat(i);
         }
@@ -232,7 +279,7 @@ public final class Tensor implements AutoCloseable {
     public double[] toDoubleArray() {
         int n = Math.toIntExact(numel());
         double[] out = new double[n];
-        if (dtype == DType.F64) MemorySegment.copy(segment, F64, 0, out, 0, n);
+        if (dtype == DType.F64) MemorySegment.copy(host(), F64, 0, out, 0, n);
         else for (int i = 0; i < n; i++) out[i] = getDouble(i);
         return out;
     }
@@ -270,8 +317,8 @@ public final class Tensor implements AutoCloseable {
         for (long i = 0; i < n; i++) {
             switch (target) {
                 case F16, BF16 -> out.setFloat(i, getFloat(i));
-                case I32 -> out.segment.setAtIndex(I32, i, Math.toIntExact(getLong(i)));
-                case I64 -> out.segment.setAtIndex(I64, i, getLong(i));
+                case I32 -> out.host().setAtIndex(I32, i, Math.toIntExact(getLong(i)));
+                case I64 -> out.host().setAtIndex(I64, i, getLong(i));
                 case U8 -> {
                     long v = getLong(i);
                     if (v < 0 || v > 255) throw new IllegalArgumentException("value " + v + " does not fit u8");
@@ -297,14 +344,15 @@ public final class Tensor implements AutoCloseable {
         return new Tensor(seg, dtype, shape, null);
     }
 
-    /** Frees owned native storage; a no-op for heap tensors and views. */
+    /** Frees owned native (or device) storage; a no-op for heap tensors and views. */
     @Override
     public void close() {
         if (owner != null) owner.close();
+        if (ownsDevice) device.release();
     }
 
     @Override
     public String toString() {
-        return "Tensor" + shapeString();
+        return "Tensor" + shapeString() + (device != null ? "@" + device.device() : "");
     }
 }
