@@ -1,11 +1,11 @@
 package brain2img.eval;
 
 /** What is known about each metric name {@link Audit} produces. */
-final class Metrics {
+public final class Metrics {
     private Metrics() {}
 
     /** Chance level for n test images, or NaN where none is defined (PixCorr, SSIM depend on the images). */
-    static double chance(String metric, int n) {
+    public static double chance(String metric, int n) {
         if (metric.startsWith("twoway_")) return 0.5;
         if (metric.startsWith("nway_top1_")) return 1.0 / n;
         return Double.NaN;
@@ -22,7 +22,7 @@ final class Metrics {
     }
 
     /** A short human description for the report. */
-    static String describe(String metric) {
+    public static String describe(String metric) {
         if (metric.equals("pixcorr")) return "PixCorr: Pearson r of pixels at 425×425 (MindEye)";
         if (metric.equals("ssim")) return "SSIM: grey, Gaussian σ 1.5, data range 1, 425×425 (MindEye)";
         if (metric.startsWith("memorised_")) return "fraction closer to some training image than to own ground truth (lower is better)";
