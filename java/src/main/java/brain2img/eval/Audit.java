@@ -18,7 +18,7 @@ import java.util.Set;
  * <li>{@code pixcorr}, {@code ssim}: MindEye's definitions ({@link PixCorr}, {@link Ssim}) at 425 pixels;</li>
  * <li>{@code twoway_S}, {@code twoway_S_takagi}, {@code nway_top1_S}: {@link Identification} in space S, where
  *     S = {@code pixel} is the flattened picture at the ground truth's own resolution (reconstructions resized
- *     to it) and any other S is a feature space given as vectors;</li>
+ *     to it; optionally capped, see {@link Options}) and any other S is a feature space given as vectors;</li>
  * <li>{@code memorised_pixel}: the fraction of samples that correlate more with some training picture than
  *     with their own ground truth (pixel space) — 0 means no sign of retrieval from the training set.</li>
  * </ul>
@@ -26,10 +26,18 @@ import java.util.Set;
 public final class Audit {
     public static final String PIXEL = "pixel";
 
-    /** Bootstrap resamples, random sign patterns (when n &gt; 16) and the seed of both. */
-    public record Options(int bootstrap, int permutations, long seed) {
+    /**
+     * Bootstrap resamples, random sign patterns (when n &gt; 16) and the seed of both; {@code pixelSide} &gt; 0
+     * caps the longer side of the pixel space used for identification and the memorisation check (large
+     * training sets at 425 pixels would not fit in memory), 0 keeps the ground truth's resolution.
+     */
+    public record Options(int bootstrap, int permutations, long seed, int pixelSide) {
+        public Options(int bootstrap, int permutations, long seed) {
+            this(bootstrap, permutations, seed, 0);
+        }
+
         public static Options defaults() {
-            return new Options(2000, 10000, 42);
+            return new Options(2000, 10000, 42, 0);
         }
     }
 
@@ -204,9 +212,17 @@ public final class Audit {
         return c;
     }
 
-    /** A picture as a vector at the ground truth's resolution with {@code channels} channels. */
+    /** {h, w} of the pixel space for ground truth of h×w: unchanged, or scaled so the longer side is {@code side}. */
+    public static int[] pixelSpaceSize(int h, int w, int side) {
+        if (side <= 0 || Math.max(h, w) <= side) return new int[]{h, w};
+        double f = (double) side / Math.max(h, w);
+        return new int[]{Math.max(1, (int) Math.round(h * f)), Math.max(1, (int) Math.round(w * f))};
+    }
+
+    /** A picture as a vector in pixel space (the ground truth's resolution, capped) with {@code channels} channels. */
     private double[] pixelVector(Picture p, int channels) {
-        Picture r = p.resize(truth[0].height(), truth[0].width());
+        int[] hw = pixelSpaceSize(truth[0].height(), truth[0].width(), options.pixelSide());
+        Picture r = p.resize(hw[0], hw[1]);
         return (channels == 3 ? r.rgb() : r).data();
     }
 

@@ -132,6 +132,7 @@ public final class AuditResult {
         set.put("p_value", "one-sided paired sign-flip permutation test over images (exact for n <= " + Stats.EXACT_LIMIT + ", else "
                 + options.permutations() + " draws)");
         set.put("seed", options.seed());
+        set.put("pixel_space_side", options.pixelSide() > 0 ? options.pixelSide() + " (longer side cap)" : "ground-truth resolution");
         for (Audit.Scores k : kinds) set.put("samples_" + k.name(), k.samples());
         if (!untested.isEmpty()) set.set("not_tested_against", Json.MAPPER.valueToTree(untested));
         if (settings != null) for (var e : settings.entrySet()) set.set(e.getKey(), Json.MAPPER.valueToTree(e.getValue()));
