@@ -1,5 +1,7 @@
 package brain2img.eval;
 
+import brain2img.util.Parallel;
+
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -73,7 +75,7 @@ public final class Audit {
     private final Map<String, double[][]> truthFeatures;
     private final Picture[] training;
     private final Options options;
-    private final Picture[] truth425;
+    private final Picture[] truth425, truth425Grey;
     private final Map<Integer, double[][]> truthPixels = new LinkedHashMap<>(), trainingPixels = new LinkedHashMap<>();
 
     /**
@@ -94,7 +96,11 @@ public final class Audit {
         this.training = training == null ? new Picture[0] : training.clone();
         this.options = options;
         this.truth425 = new Picture[truth.length];
-        for (int i = 0; i < truth.length; i++) truth425[i] = truth[i].resizeShortSide(PixCorr.SIZE);
+        this.truth425Grey = new Picture[truth.length];
+        for (int i = 0; i < truth.length; i++) {
+            truth425[i] = truth[i].resizeShortSide(PixCorr.SIZE);
+            truth425Grey[i] = truth425[i].grey();
+        }
     }
 
     public int images() {
@@ -114,20 +120,10 @@ public final class Audit {
         double[][] pix = new double[n][k], ssim = new double[n][k];
         int channels = pixelChannels(e);
         double[][][] vectors = new double[n][k][];
-        for (int i = 0; i < n; i++) {
-            for (int s = 0; s < k; s++) {
-                Picture rec = e.samples()[i][s];
-                Picture r425 = rec.resizeShortSide(PixCorr.SIZE);
-                Picture[] pair = PixCorr.sameChannels(r425, truth425[i]);
-                if (pair[0].data().length != pair[1].data().length) {
-                    throw new IllegalArgumentException(e.name() + ": reconstruction " + i + " is " + rec.height() + "x" + rec.width()
-                            + ", not the aspect of its ground truth " + truth[i].height() + "x" + truth[i].width());
-                }
-                pix[i][s] = Correlation.pearson(pair[0].data(), pair[1].data());
-                ssim[i][s] = Ssim.ssim(r425.grey().data(), truth425[i].grey().data(), r425.height(), r425.width());
-                vectors[i][s] = pixelVector(rec, channels);
-            }
-        }
+        // images are independent: PixCorr and SSIM at 425 pixels dominate the cost, so spread them over the cores
+        Parallel.forRange(n, 1, (from, to) -> {
+            for (int i = from; i < to; i++) scoreImage(e, i, channels, pix[i], ssim[i], vectors[i]);
+        });
         perSample.put("pixcorr", pix);
         perSample.put("ssim", ssim);
         Map<String, double[]> takagi = new LinkedHashMap<>();
@@ -148,6 +144,22 @@ public final class Audit {
             if (t != null && takagi.containsKey(t)) mean.put(t, takagi.get(t));
         }
         return new Scores(e.name(), k, mean, best);
+    }
+
+    /** PixCorr, SSIM and the pixel-space vector of every sample of image i. */
+    private void scoreImage(Entry e, int i, int channels, double[] pix, double[] ssim, double[][] vectors) {
+        for (int s = 0; s < pix.length; s++) {
+            Picture rec = e.samples()[i][s];
+            Picture r425 = rec.resizeShortSide(PixCorr.SIZE);
+            Picture[] pair = PixCorr.sameChannels(r425, truth425[i]);
+            if (pair[0].data().length != pair[1].data().length) {
+                throw new IllegalArgumentException(e.name() + ": reconstruction " + i + " is " + rec.height() + "x" + rec.width()
+                        + ", not the aspect of its ground truth " + truth[i].height() + "x" + truth[i].width());
+            }
+            pix[s] = Correlation.pearson(pair[0].data(), pair[1].data());
+            ssim[s] = Ssim.ssim(r425.grey().data(), truth425Grey[i].data(), r425.height(), r425.width());
+            vectors[s] = pixelVector(rec, channels);
+        }
     }
 
     /**
