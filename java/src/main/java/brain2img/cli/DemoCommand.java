@@ -22,7 +22,7 @@ import java.util.concurrent.Callable;
 public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "runs/demo", description = "Folder for the synthetic data and the run (default ${DEFAULT-VALUE}).")
     Path out;
-    @Option(names = "--images", defaultValue = "240", description = "Synthetic images (10%% are test images, shown 3 times; default ${DEFAULT-VALUE}).")
+    @Option(names = "--images", defaultValue = "400", description = "Synthetic images (10%% are test images, shown 3 times; default ${DEFAULT-VALUE}).")
     int images;
     @Option(names = "--voxels", defaultValue = "1500", description = "Simulated voxels (default ${DEFAULT-VALUE}).")
     int voxels;
