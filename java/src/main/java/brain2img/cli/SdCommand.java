@@ -7,6 +7,8 @@ import picocli.CommandLine.Command;
 @Command(name = "sd", mixinStandardHelpOptions = true,
         description = "Stable Diffusion v1.x components: tokenizer, text encoder, U-Net, VAE, DDIM sampling.",
         subcommands = {
+                SdTokenizeCommand.class,
+                SdEncodeTextCommand.class,
         })
 public final class SdCommand implements Runnable {
     @CommandLine.Spec
