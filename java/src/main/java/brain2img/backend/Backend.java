@@ -102,6 +102,16 @@ public interface Backend extends AutoCloseable {
 
     default Tensor silu(Tensor x) { return unary(Unary.SILU, x); }
 
+    /**
+     * min(max(x, lo), hi) element-wise (the VAE's log-variance clamp, DDIM's clip_sample). This default goes
+     * through a host copy, which is cheap for the small tensors it is used on; a device backend may override it.
+     */
+    default Tensor clamp(Tensor x, float lo, float hi) {
+        float[] v = download(x).toFloatArray();
+        for (int i = 0; i < v.length; i++) v[i] = Math.max(lo, Math.min(hi, v[i]));
+        return upload(Tensor.of(v, x.shape()));
+    }
+
     /** C = A · B for a (...,M,K) and b (K,N) → (...,M,N). */
     default Tensor matmul(Tensor a, Tensor b) {
         int k = a.dimInt(-1);

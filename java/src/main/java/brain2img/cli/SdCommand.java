@@ -9,6 +9,10 @@ import picocli.CommandLine.Command;
         subcommands = {
                 SdTokenizeCommand.class,
                 SdEncodeTextCommand.class,
+                SdUnetCommand.class,
+                SdVaeEncodeCommand.class,
+                SdVaeDecodeCommand.class,
+                SdSampleCommand.class,
         })
 public final class SdCommand implements Runnable {
     @CommandLine.Spec

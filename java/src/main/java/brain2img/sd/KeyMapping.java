@@ -9,5 +9,14 @@ package brain2img.sd;
 public interface KeyMapping {
     String toDiffusers(String originalKey);
 
+    /**
+     * The shape the model expects for a stored tensor, as a view of the same element count (no copy). The VAE
+     * uses it to read original 1×1-convolution attention weights [C,C,1,1] as the linear [C,C] of diffusers.
+     * By default the stored shape.
+     */
+    default long[] viewShape(String originalKey, long[] storedShape) {
+        return storedShape;
+    }
+
     KeyMapping IDENTITY = k -> k;
 }

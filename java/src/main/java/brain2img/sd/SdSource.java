@@ -138,11 +138,13 @@ public final class SdSource implements AutoCloseable {
     private static final class Mapped implements TensorSource {
         private final WeightFile w;
         private final String prefix;
+        private final KeyMapping mapping;
         private final Map<String, String> diffusersToOriginal = new LinkedHashMap<>();
 
         Mapped(WeightFile w, String prefix, KeyMapping mapping) {
             this.w = w;
             this.prefix = prefix;
+            this.mapping = mapping;
             for (String key : w.names()) {
                 if (!key.startsWith(prefix)) continue;
                 String d = mapping.toDiffusers(key.substring(prefix.length()));
@@ -160,7 +162,9 @@ public final class SdSource implements AutoCloseable {
         public Tensor get(String name) {
             String key = diffusersToOriginal.get(name);
             if (key == null) throw new FormatException(describe() + ": missing tensor for '" + name + "'");
-            return w.getF32(key);
+            Tensor t = w.getF32(key);
+            long[] view = mapping.viewShape(key.substring(prefix.length()), t.shape());
+            return java.util.Arrays.equals(view, t.shape()) ? t : t.reshape(view);
         }
     }
 }
