@@ -3,6 +3,7 @@ package brain2img.cli;
 import brain2img.backend.Backend;
 import brain2img.pipeline.Pipeline;
 import brain2img.pipeline.RunConfig;
+import brain2img.pipeline.Stages;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -77,7 +78,7 @@ public final class PipelineCommands {
         public Integer call() throws IOException {
             RunConfig cfg = run.resolve();
             try (Backend be = device.open()) {
-                Pipeline p = new Pipeline(cfg, be, System.out::println);
+                Stages p = Stages.create(cfg, be, System.out::println);
                 if (run.force) p.invalidate();
                 p.through(stage());
             }

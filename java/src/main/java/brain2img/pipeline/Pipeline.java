@@ -22,7 +22,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -51,8 +50,7 @@ import java.util.function.Consumer;
  * {@code nearest_train} (the training image whose target correlates best with the decoded one) and
  * {@code ceiling} (the ground truth through the same target representation: an upper bound, not tested).
  */
-public final class Pipeline {
-    public enum Stage { FEATURES, FIT, DECODE, RENDER, EVALUATE, REPORT }
+public final class Pipeline implements Stages {
 
     public static final String KIND = "pixels";
     public static final List<String> NULLS = List.of("shuffled", "permuted_fit", "train_mean", "nearest_train", "ceiling");
@@ -63,40 +61,28 @@ public final class Pipeline {
     private final Backend backend;
     private final Consumer<String> log;
     private final Path out;
+    private final Stamps stamps;
     private Dataset dataset;
     private AuditResult audit;
 
     public Pipeline(RunConfig cfg, Backend backend, Consumer<String> log) {
         if (cfg.out() == null) throw new IllegalArgumentException("no run folder (--out) given");
-        if (!cfg.targets().equals("pixels")) {
-            throw new IllegalArgumentException("targets '" + cfg.targets() + "' need the Stable Diffusion path, which this build does not have yet; use --targets pixels");
-        }
+        if (!cfg.targets().equals("pixels")) throw new IllegalArgumentException("Pipeline runs pixel targets, not " + cfg.targets());
         this.cfg = cfg;
         this.backend = backend;
         this.log = log;
         this.out = cfg.out();
+        this.stamps = new Stamps(out);
     }
 
-    /** Runs every stage up to and including {@code last}, skipping those already up to date. */
+    @Override
     public void through(Stage last) throws IOException {
         Files.createDirectories(out);
         cfg.write(out.resolve("run.json"));
-        for (Stage s : Stage.values()) {
-            long t0 = System.nanoTime();
-            boolean ran = switch (s) {
-                case FEATURES -> features();
-                case FIT -> fit();
-                case DECODE -> decode();
-                case RENDER -> render();
-                case EVALUATE -> evaluate();
-                case REPORT -> report();
-            };
-            String name = s.name().toLowerCase(Locale.ROOT);
-            log.accept(ran ? String.format(Locale.ROOT, "%s: done in %.1f s", name, (System.nanoTime() - t0) / 1e9) : name + ": up to date");
-            if (s == last) return;
-        }
+        Stages.run(last, log, this::features, this::fit, this::decode, this::render, this::evaluate, this::report);
     }
 
+    @Override
     public AuditResult audit() {
         return audit;
     }
@@ -351,23 +337,16 @@ public final class Pipeline {
     }
 
     private boolean upToDate(String stage, String key, Path... outputs) {
-        Path stamp = out.resolve("stamps/" + stage + ".json");
-        if (!Files.isRegularFile(stamp)) return false;
-        for (Path p : outputs) if (!Files.exists(p)) return false;
-        return key.equals(Json.read(stamp).path("key").asText());
+        return stamps.upToDate(stage, key, outputs);
     }
 
     private void stamp(String stage, String key) throws IOException {
-        Json.write(out.resolve("stamps/" + stage + ".json"), Map.of("key", key, "finished", Instant.now().toString()));
+        stamps.write(stage, key);
     }
 
-    /** Forgets every stamp, so the next {@link #through} recomputes all stages. */
+    @Override
     public void invalidate() throws IOException {
-        Path dir = out.resolve("stamps");
-        if (!Files.isDirectory(dir)) return;
-        try (var s = Files.list(dir)) {
-            for (Path p : s.toList()) Files.delete(p);
-        }
+        stamps.clear();
     }
 
     static Map<Integer, Integer> rowOf(int[] ids) {

@@ -21,13 +21,16 @@ import java.util.Set;
  * @param pixelSize   side of the pixel targets; 0 = the stimulus side, capped at 32
  * @param roi         ROI whose voxels the decoder reads; null = "early" where the data set has it, else all voxels
  * @param pixelSpace  longer-side cap of the pixel space used for two-way identification and memorisation
+ * @param sdSize      Stable Diffusion image side for z and sampling (Takagi: 320 → z of 4×40×40), a multiple of 8
+ * @param sdSteps     DDIM steps (img2img runs the last strength·steps of them); guidance: classifier-free scale
  */
 public record RunConfig(Path data, Path out, String targets, Path weights, int samples, long seed, int pixelSize,
-                        String roi, double[] alphas, int folds, int bootstrap, int permutations, int pixelSpace) {
+                        String roi, double[] alphas, int folds, int bootstrap, int permutations, int pixelSpace,
+                        int sdSize, int sdSteps, double guidance, double strength) {
     /** Half-decade grid 10^0 … 10^6: z-scored voxels with a few hundred trials land inside it. */
     public static final double[] DEFAULT_ALPHAS = {1, 3.16, 10, 31.6, 100, 316, 1e3, 3.16e3, 1e4, 3.16e4, 1e5, 3.16e5, 1e6};
     static final Set<String> KEYS = Set.of("data", "out", "targets", "weights", "samples", "seed", "pixel_size", "roi", "alphas",
-            "folds", "bootstrap", "permutations", "pixel_space");
+            "folds", "bootstrap", "permutations", "pixel_space", "sd_size", "sd_steps", "guidance", "strength");
 
     public RunConfig {
         if (targets == null || !(targets.equals("pixels") || targets.equals("z,c"))) {
@@ -39,11 +42,14 @@ public record RunConfig(Path data, Path out, String targets, Path weights, int s
         if (folds < 2) throw new IllegalArgumentException("folds must be at least 2, got " + folds);
         if (bootstrap < 1 || permutations < 1) throw new IllegalArgumentException("bootstrap and permutations must be ≥ 1");
         if (pixelSpace < 0) throw new IllegalArgumentException("pixel_space must be ≥ 0, got " + pixelSpace);
+        if (sdSize < 8 || sdSize % 8 != 0) throw new IllegalArgumentException("sd_size must be a positive multiple of 8, got " + sdSize);
+        if (sdSteps < 1) throw new IllegalArgumentException("sd_steps must be ≥ 1, got " + sdSteps);
+        if (!(strength > 0 && strength <= 1)) throw new IllegalArgumentException("strength must be in (0,1], got " + strength);
         alphas = alphas.clone();
     }
 
     public static RunConfig defaults(Path data, Path out) {
-        return new RunConfig(data, out, "pixels", null, 1, 42, 0, null, DEFAULT_ALPHAS, 5, 2000, 10000, 64);
+        return new RunConfig(data, out, "pixels", null, 1, 42, 0, null, DEFAULT_ALPHAS, 5, 2000, 10000, 64, 320, 50, 5, 0.8);
     }
 
     @Override
@@ -62,7 +68,9 @@ public record RunConfig(Path data, Path out, String targets, Path weights, int s
             return new RunConfig(path(json, "data", data), path(json, "out", out), text(json, "targets", targets), path(json, "weights", weights),
                     json.path("samples").asInt(samples), json.path("seed").asLong(seed), json.path("pixel_size").asInt(pixelSize),
                     text(json, "roi", roi), json.has("alphas") ? doubles(json.get("alphas"), what) : alphas, json.path("folds").asInt(folds),
-                    json.path("bootstrap").asInt(bootstrap), json.path("permutations").asInt(permutations), json.path("pixel_space").asInt(pixelSpace));
+                    json.path("bootstrap").asInt(bootstrap), json.path("permutations").asInt(permutations), json.path("pixel_space").asInt(pixelSpace),
+                    json.path("sd_size").asInt(sdSize), json.path("sd_steps").asInt(sdSteps), json.path("guidance").asDouble(guidance),
+                    json.path("strength").asDouble(strength));
         } catch (IllegalArgumentException e) {
             throw new FormatException(what + ": " + e.getMessage(), e);
         }
@@ -87,6 +95,10 @@ public record RunConfig(Path data, Path out, String targets, Path weights, int s
         m.put("bootstrap", bootstrap);
         m.put("permutations", permutations);
         m.put("pixel_space", pixelSpace);
+        m.put("sd_size", sdSize);
+        m.put("sd_steps", sdSteps);
+        m.put("guidance", guidance);
+        m.put("strength", strength);
         return m;
     }
 
@@ -94,14 +106,15 @@ public record RunConfig(Path data, Path out, String targets, Path weights, int s
         Json.write(file, toMap());
     }
 
-    public RunConfig withData(Path d) { return new RunConfig(d, out, targets, weights, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace); }
-    public RunConfig withOut(Path o) { return new RunConfig(data, o, targets, weights, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace); }
-    public RunConfig withTargets(String t) { return new RunConfig(data, out, t, weights, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace); }
-    public RunConfig withWeights(Path w) { return new RunConfig(data, out, targets, w, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace); }
-    public RunConfig withSamples(int k) { return new RunConfig(data, out, targets, weights, k, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace); }
-    public RunConfig withSeed(long s) { return new RunConfig(data, out, targets, weights, samples, s, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace); }
-    public RunConfig withPixelSize(int p) { return new RunConfig(data, out, targets, weights, samples, seed, p, roi, alphas, folds, bootstrap, permutations, pixelSpace); }
-    public RunConfig withRoi(String r) { return new RunConfig(data, out, targets, weights, samples, seed, pixelSize, r, alphas, folds, bootstrap, permutations, pixelSpace); }
+    public RunConfig withData(Path d) { return new RunConfig(d, out, targets, weights, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength); }
+    public RunConfig withOut(Path o) { return new RunConfig(data, o, targets, weights, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength); }
+    public RunConfig withTargets(String t) { return new RunConfig(data, out, t, weights, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength); }
+    public RunConfig withWeights(Path w) { return new RunConfig(data, out, targets, w, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength); }
+    public RunConfig withSamples(int k) { return new RunConfig(data, out, targets, weights, k, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength); }
+    public RunConfig withSeed(long s) { return new RunConfig(data, out, targets, weights, samples, s, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength); }
+    public RunConfig withPixelSize(int p) { return new RunConfig(data, out, targets, weights, samples, seed, p, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength); }
+    public RunConfig withSd(int size, int steps) { return new RunConfig(data, out, targets, weights, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, size, steps, guidance, strength); }
+    public RunConfig withRoi(String r) { return new RunConfig(data, out, targets, weights, samples, seed, pixelSize, r, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength); }
 
     /** A stable text of the values that determine a stage's outputs (used as its cache key). */
     String key(String... fields) {
