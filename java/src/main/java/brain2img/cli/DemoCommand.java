@@ -5,6 +5,7 @@ import brain2img.data.Synth;
 import brain2img.eval.AuditResult;
 import brain2img.pipeline.Pipeline;
 import brain2img.pipeline.RunConfig;
+import brain2img.pipeline.Stages;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -28,6 +29,12 @@ public final class DemoCommand implements Callable<Integer> {
     int voxels;
     @Option(names = "--seed", defaultValue = "42", description = "Seed of the synthetic data and of the run (default ${DEFAULT-VALUE}).")
     long seed;
+    @Option(names = "--weights", defaultValue = "weights", description = "Stable Diffusion weights (diffusers folder); when present the demo also renders X_z, X_c, X_zc (default ${DEFAULT-VALUE}).")
+    Path weights;
+    @Option(names = "--sd-size", defaultValue = "320", description = "Image side of the SD renderings, a multiple of 8 (default ${DEFAULT-VALUE}, as Takagi's z).")
+    int sdSize;
+    @Option(names = "--sd-steps", defaultValue = "50", description = "DDIM steps of the SD renderings (default ${DEFAULT-VALUE}).")
+    int sdSteps;
     @Mixin
     DeviceOption device;
 
@@ -46,7 +53,18 @@ public final class DemoCommand implements Callable<Integer> {
             if (r != null) summary(r);
         }
         System.out.println("demo: report " + cfg.out().resolve("report.html") + ", metrics " + cfg.out().resolve("metrics.json"));
-        System.out.println("demo: Stable Diffusion reconstructions (X_z, X_c, X_zc) are not part of this build yet; pixel targets only");
+        if (Files.isRegularFile(weights.resolve("model_index.json"))) {
+            // Takagi's path on the same data: z, c, then X_z, X_c, X_zc (slow on a CPU at full SD size)
+            RunConfig sd = RunConfig.defaults(data, out.resolve("run-sd")).withSeed(seed).withTargets("z,c").withWeights(weights)
+                    .withSd(sdSize, sdSteps);
+            System.out.println("demo: Stable Diffusion weights found in " + weights + ": also rendering X_z, X_c, X_zc into " + sd.out());
+            try (Backend be = device.open()) {
+                Stages.create(sd, be, System.out::println).through(Stages.Stage.REPORT);
+            }
+            System.out.println("demo: SD report " + sd.out().resolve("report.html"));
+        } else {
+            System.out.println("demo: no Stable Diffusion weights in " + weights + " (see weights/README.md): pixel reconstructions only");
+        }
         return 0;
     }
 
