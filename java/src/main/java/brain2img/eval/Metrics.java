@@ -12,7 +12,7 @@ public final class Metrics {
     }
 
     /** Whether a reconstruction is compared with the nulls on this metric (higher = better for all of these). */
-    static boolean tested(String metric) {
+    public static boolean tested(String metric) {
         return !metric.startsWith("memorised_");
     }
 

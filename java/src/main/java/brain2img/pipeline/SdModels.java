@@ -70,13 +70,16 @@ final class SdModels implements AutoCloseable {
     }
 
     /**
-     * X_zc, Takagi's img2img: decoded z → image → re-encoded (the image at S×S, posterior mean × scaling
-     * factor) → noised to {@code strength} → DDIM with guidance, conditioned on c (diffusers convention).
+     * The start of X_zc for decoded latents: decoded z → image, clamped to [0,1] like the saved X_z picture
+     * Takagi's code re-reads → re-encoded at S×S (posterior mean × scaling factor). The same for every sample.
      */
-    Picture[] imageToImage(float[][] z, float[][] c, long seed, int steps, double guidance, double strength) {
-        // the decoded image is clamped to [0,1] like the saved X_z picture Takagi's code re-reads
-        Tensor init = latentBatch(encode(java.util.Arrays.asList(decode(z))), vae().scalingFactor());
-        Tensor latent = sampler().img2img(init, noise(z.length, seed), strength, Sampler.Convention.DIFFUSERS, context(c), uncond(),
+    Tensor initLatent(float[][] z) {
+        return latentBatch(encode(java.util.Arrays.asList(decode(z))), vae().scalingFactor());
+    }
+
+    /** X_zc, Takagi's img2img: the init latent noised to {@code strength}, then DDIM with guidance on c (diffusers convention). */
+    Picture[] imageToImage(Tensor init, float[][] c, long seed, int steps, double guidance, double strength) {
+        Tensor latent = sampler().img2img(init, noise(c.length, seed), strength, Sampler.Convention.DIFFUSERS, context(c), uncond(),
                 new Sampler.Settings(steps, (float) guidance, 0, seed), (i, n, t) -> {});
         return pictures(vae().decode(latent));
     }

@@ -40,10 +40,14 @@ import java.util.function.Consumer;
  *
  * <p>The nulls get (z, c) pairs through the identical X_zc renderer: shuffled test responses, the
  * permuted-fit decoders, the training means, the nearest training image by decoded z (its true z and c), and
- * the ceiling (the test image's own z and c).
+ * the ceiling (the test image's own z and c); caption-only sends the image's own captions (its true c)
+ * through text-to-image, X_c's renderer.
  */
 public final class SdPipeline implements Stages {
     public static final List<String> KINDS = List.of("X_z", "X_c", "X_zc");
+    /** The pixel nulls plus caption-only: the image's true captions (its ceiling c) straight into text-to-image. */
+    public static final List<String> NULLS = java.util.stream.Stream.concat(Pipeline.NULLS.stream(), java.util.stream.Stream.of("caption_only")).toList();
+    static final String CAPTION_ONLY = "caption_only";
     static final String DECODED = "decoded";
     static final List<String> TARGETS = List.of("z", "c");
     static final int BATCH = 8;
@@ -175,7 +179,7 @@ public final class SdPipeline implements Stages {
             Npy.write(dir.resolve("nearest_train.npy"), Pipeline.rows(train, nearest));
             Npy.write(dir.resolve("ceiling.npy"), test);
         }
-        log.accept("decode: z and c of " + n + " test images, and of the nulls " + String.join(", ", Pipeline.NULLS));
+        log.accept("decode: z and c of " + n + " test images, and of the nulls " + String.join(", ", Pipeline.NULLS) + " (caption_only uses the ceiling's c)");
         stamps.write("decode", key);
         return true;
     }
@@ -183,30 +187,31 @@ public final class SdPipeline implements Stages {
     boolean render() throws IOException {
         String key = renderKey();
         List<String> sets = new ArrayList<>(KINDS);
-        sets.addAll(Pipeline.NULLS);
+        sets.addAll(NULLS);
         if (stamps.upToDate("render", key, sets.stream().map(s -> f("recon/" + s + ".z.npy")).toArray(Path[]::new))) return false;
         int[] testIds = Npy.read(f("features/sd/test_ids.npy")).toIntArray();
         int k = cfg.samples();
         try (SdModels sd = new SdModels(cfg.weights(), backend, cfg.sdSize())) {
             for (String set : sets) {
-                String source = KINDS.contains(set) ? DECODED : set;
+                String source = KINDS.contains(set) ? DECODED : set.equals(CAPTION_ONLY) ? Pipeline.CEILING : set;
                 float[][] z = rowsOf(f("decoded/z/" + source + ".npy")), c = rowsOf(f("decoded/c/" + source + ".npy"));
                 int samples = set.equals("X_z") ? 1 : k; // the VAE decoding is deterministic
                 Picture[][] pics = new Picture[z.length][samples];
-                for (int s = 0; s < samples; s++) {
-                    long seed = cfg.seed() + s;
-                    for (int i0 = 0; i0 < z.length; i0 += BATCH) {
-                        int i1 = Math.min(z.length, i0 + BATCH);
-                        float[][] zb = Arrays.copyOfRange(z, i0, i1), cb = Arrays.copyOfRange(c, i0, i1);
-                        Picture[] p = switch (set) {
-                            case "X_z" -> sd.decode(zb);
-                            case "X_c" -> sd.textToImage(cb, seed, cfg.sdSteps(), cfg.guidance());
-                            default -> sd.imageToImage(zb, cb, seed, cfg.sdSteps(), cfg.guidance(), cfg.strength());
-                        };
+                for (int i0 = 0; i0 < z.length; i0 += BATCH) {
+                    int i1 = Math.min(z.length, i0 + BATCH);
+                    float[][] zb = Arrays.copyOfRange(z, i0, i1), cb = Arrays.copyOfRange(c, i0, i1);
+                    boolean img2img = !set.equals("X_z") && !set.equals("X_c") && !set.equals(CAPTION_ONLY);
+                    Tensor init = img2img ? sd.initLatent(zb) : null;
+                    for (int s = 0; s < samples; s++) {
+                        long seed = cfg.seed() + s;
+                        Picture[] p = set.equals("X_z") ? sd.decode(zb)
+                                : img2img ? sd.imageToImage(init, cb, seed, cfg.sdSteps(), cfg.guidance(), cfg.strength())
+                                : sd.textToImage(cb, seed, cfg.sdSteps(), cfg.guidance());
                         for (int i = i0; i < i1; i++) pics[i][s] = p[i - i0];
                     }
-                    log.accept(String.format(Locale.ROOT, "render: %s sample %d/%d (seed %d)", set, s + 1, samples, seed));
                 }
+                log.accept(String.format(Locale.ROOT, "render: %s, %d sample%s per image (seeds %d..%d)", set, samples, samples == 1 ? "" : "s",
+                        cfg.seed(), cfg.seed() + samples - 1));
                 save(set, pics, testIds, sd);
             }
         }
@@ -238,7 +243,7 @@ public final class SdPipeline implements Stages {
         int[] ids = Npy.read(f("features/sd/test_ids.npy")).toIntArray();
         HtmlReport rep = new HtmlReport("brain2img run (Stable Diffusion z,c): " + dataset().name()).groundTruth(truth(ids), ids);
         for (String kind : KINDS) rep.column(kind, recon(kind));
-        for (String nl : Pipeline.NULLS) rep.column("null: " + nl + " (X_zc)", recon(nl));
+        for (String nl : NULLS) rep.column("null: " + nl + (nl.equals(CAPTION_ONLY) ? " (X_c)" : " (X_zc)"), recon(nl));
         rep.audit(r).settings(settings()).write(file);
         log.accept("report: " + file);
         stamps.write("report", key);
@@ -258,8 +263,8 @@ public final class SdPipeline implements Stages {
         Audit a = new Audit(truth, truthFeatures, training, new Audit.Options(cfg.bootstrap(), cfg.permutations(), cfg.seed(), cfg.pixelSpace()));
         List<Audit.Entry> kinds = new ArrayList<>(), nulls = new ArrayList<>();
         for (String kind : KINDS) kinds.add(entry(kind));
-        for (String nl : Pipeline.NULLS) nulls.add(entry(nl));
-        log.accept("evaluate: scoring " + truth.length + " test images: " + String.join(", ", KINDS) + " and " + nulls.size() + " nulls (rendered as X_zc)");
+        for (String nl : NULLS) nulls.add(entry(nl));
+        log.accept("evaluate: scoring " + truth.length + " test images: " + String.join(", ", KINDS) + " and " + nulls.size() + " nulls (rendered as X_zc; caption_only as X_c)");
         audit = a.run(kinds, nulls, List.of(Pipeline.CEILING));
         return audit;
     }
@@ -326,7 +331,7 @@ public final class SdPipeline implements Stages {
                 + cfg.strength() + ", " + cfg.sdSteps() + " DDIM steps (diffusers convention), guidance " + cfg.guidance() + ", unconditional = empty prompt; "
                 + "seeds " + cfg.seed() + ".." + (cfg.seed() + cfg.samples() - 1) + "; size " + cfg.sdSize());
         s.put("nulls", "each null's (z, c) through X_zc: shuffled test responses, permuted-fit decoders, training means, the nearest training image by decoded z, "
-                + "ceiling = the test image's own z and c (not tested)");
+                + "ceiling = the test image's own z and c (not tested); caption_only = the image's own caption conditioning through X_c (text-to-image)");
         s.put("feature_space_z", "VAE posterior mean of each reconstruction at " + cfg.sdSize() + " px vs the ground truth's");
         String v = SdPipeline.class.getPackage().getImplementationVersion();
         s.put("brain2img_version", v == null ? "dev" : v);

@@ -182,7 +182,7 @@ public final class HtmlReport {
                     if (ns != null) h.append(interval(ns.interval()));
                     Double p = s.pValues().get(n.name());
                     if (p != null) h.append("<br><span").append(p < 0.01 ? " class=\"sig\"" : "").append(">p = ").append(fmtP(p)).append("</span>");
-                    else if (audit.untested().contains(n.name())) h.append("<br><span class=\"note\">reference, not tested</span>");
+                    else if (audit.untested().contains(n.name()) && Metrics.tested(m.getKey())) h.append("<br><span class=\"note\">reference, not tested</span>");
                     h.append("</td>");
                 }
                 h.append("</tr>\n");
