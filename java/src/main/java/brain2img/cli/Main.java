@@ -18,6 +18,7 @@ import java.io.UncheckedIOException;
                 DemoCommand.class,
                 WeightsCommand.class,
                 SdCommand.class,
+                RidgeCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
