@@ -37,12 +37,13 @@ public final class RidgeBench {
         RidgeOptions opt = RidgeOptions.defaults(alphas).withFolds(k).withF64(f64);
 
         long t0 = System.nanoTime();
+        double cpu0 = cpuSeconds();
         RidgeModel m = RidgeCV.fit(la, xy[0], xy[1], opt, line -> out.printf(Locale.ROOT, "  [%6.1f s] %s%n",
                 (System.nanoTime() - t0) / 1e9, line), 0);
-        double sec = (System.nanoTime() - t0) / 1e9;
+        double sec = (System.nanoTime() - t0) / 1e9, cpu = cpuSeconds() - cpu0;
         double flops = engineFlops(n, p, t, na, k);
-        out.printf(Locale.ROOT, "ridge fit (one eigendecomposition per fold): %.1f s, %.0f GFLOP → %.1f GFLOP/s%n",
-                sec, flops / 1e9, flops / sec / 1e9);
+        out.printf(Locale.ROOT, "ridge fit (one eigendecomposition per fold): %.1f s wall (%.1f s process CPU), %.0f GFLOP → %.1f GFLOP/s%n",
+                sec, cpu, flops / 1e9, flops / sec / 1e9);
         if (ref == Reference.NONE) return;
         if (f64) {
             out.println("reference: only implemented in f32; skipped");
@@ -50,13 +51,14 @@ public final class RidgeBench {
         }
         int folds = ref == Reference.ONE_FOLD ? 1 : k;
         long t1 = System.nanoTime();
+        double rcpu0 = cpuSeconds();
         double[] refAlpha = naiveCv(la, xy[0], xy[1], alphas, k, folds, out, t1);
-        double rsec = (System.nanoTime() - t1) / 1e9;
+        double rsec = (System.nanoTime() - t1) / 1e9, rcpu = cpuSeconds() - rcpu0;
         double rflops = naiveFlops(n, p, t, na, k, folds);
         String scope = folds == k ? "" : String.format(Locale.ROOT, " (%d of %d folds, no refit; ×%d extrapolated: %.1f s)",
                 folds, k, k, rsec * k);
-        out.printf(Locale.ROOT, "reference (Cholesky per fold and alpha): %.1f s, %.0f GFLOP → %.1f GFLOP/s%s%n",
-                rsec, rflops / 1e9, rflops / rsec / 1e9, scope);
+        out.printf(Locale.ROOT, "reference (Cholesky per fold and alpha): %.1f s wall (%.1f s process CPU), %.0f GFLOP → %.1f GFLOP/s%s%n",
+                rsec, rcpu, rflops / 1e9, rflops / rsec / 1e9, scope);
         double full = folds == k ? rsec : rsec * k;
         out.printf(Locale.ROOT, "speed-up of ridge fit over the reference: %.1f×%n", full / sec);
         if (folds == k) {
@@ -64,6 +66,12 @@ public final class RidgeBench {
             for (int j = 0; j < t; j++) if (refAlpha[j] == m.alpha().getDouble(j)) agree++;
             out.printf(Locale.ROOT, "chosen alphas agree on %d of %d targets%n", agree, t);
         }
+    }
+
+    /** CPU time of this process so far (all threads), to tell a slow run from a machine shared with other work. */
+    static double cpuSeconds() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+                ? os.getProcessCpuTime() / 1e9 : Double.NaN;
     }
 
     /** X (n,p) standard normal; Y = X[:, :q]·B + noise with a different noise level per target (q = min(p, 64)). */
