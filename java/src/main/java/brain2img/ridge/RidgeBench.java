@@ -75,7 +75,7 @@ public final class RidgeBench {
     }
 
     /** X (n,p) standard normal; Y = X[:, :q]·B + noise with a different noise level per target (q = min(p, 64)). */
-    static Tensor[] problem(DenseLinAlg la, int n, int p, int t, DType dt) {
+    public static Tensor[] problem(DenseLinAlg la, int n, int p, int t, DType dt) {
         Tensor x = Tensor.allocateHeap(dt, n, p), y = Tensor.allocateHeap(dt, n, t);
         int q = Math.min(p, 64);
         Tensor b = Tensor.allocateHeap(dt, q, t);
@@ -102,7 +102,7 @@ public final class RidgeBench {
     }
 
     /** FLOPs of {@link RidgeCV#fit} with the AUTO solver, fold sizes as numpy.array_split. */
-    static double engineFlops(double n, double p, double t, double na, int k) {
+    public static double engineFlops(double n, double p, double t, double na, int k) {
         double total = 0;
         for (int f = 0; f < k; f++) {
             double nTe = Folds.partSize((int) n, k, f), nTr = n - nTe;
