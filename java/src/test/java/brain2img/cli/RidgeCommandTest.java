@@ -116,6 +116,23 @@ class RidgeCommandTest {
     }
 
     @Test
+    void benchRunsAndTheNaiveReferenceChoosesTheSameAlphas() {
+        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream old = System.out;
+        System.setOut(new java.io.PrintStream(buf, true));
+        Run r;
+        try {
+            r = run("ridge", "bench", "--n", "120", "--p", "15", "--t", "24", "--alphas", "5", "--folds", "3", "--device", "cpu");
+        } finally {
+            System.setOut(old);
+        }
+        String out = buf.toString();
+        assertEquals(0, r.code, r.err + out);
+        assertTrue(out.contains("ridge fit (one eigendecomposition per fold)") && out.contains("GFLOP/s"), out);
+        assertTrue(out.contains("chosen alphas agree on 24 of 24 targets"), out);
+    }
+
+    @Test
     void badInputsAreUsageErrorsNamingTheArgument() throws Exception {
         writeProblem(12, 3, 2);
         String x = dir.resolve("X.npy").toString(), y = dir.resolve("Y.npy").toString(), out = dir.resolve("m.safetensors").toString();
