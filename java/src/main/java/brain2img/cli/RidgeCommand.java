@@ -48,7 +48,7 @@ public final class RidgeCommand implements Runnable {
         Path x;
         @Option(names = "--y", required = true, paramLabel = "Y.npy", description = "Targets (samples, targets) or (samples).")
         Path y;
-        @Option(names = "--alphas", required = true, split = ",", paramLabel = "A,B,...", description = "Alpha grid, each > 0.")
+        @Option(names = "--alphas", required = true, split = ",", paramLabel = "ALPHA", description = "Alpha grid, comma-separated, each > 0.")
         double[] alphas;
         @Option(names = "--folds", defaultValue = "5", description = "Cross-validation folds (default: ${DEFAULT-VALUE}).")
         int folds;

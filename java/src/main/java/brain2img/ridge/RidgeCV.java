@@ -22,7 +22,7 @@ import java.util.function.Consumer;
  * <p>Work: one symmetric eigendecomposition per fold plus one for the refit ({@link RidgeSolve}); targets
  * are processed in blocks of tb columns, alphas one at a time inside a block. Peak memory beyond the
  * inputs and the (p,t) result, in bytes with b = 4 (f32) or 8 (f64):
- * b·(2·n·p + 2·r² + nTr·r + 2·nTe·r) + 8·r² (the f64 eigen work) + b·tb·(nTr + r + 2·nTe + p) +
+ * b·(2·n·p + 2·r² + nTr·r + 2·nTe·r) + 16·r² (the f64 matrix and eigenvector work) + b·tb·(nTr + r + 2·nTe + p) +
  * 8·A·t (scores), where r = min(p, nTr) for AUTO; tb is sized so the per-block term stays under
  * {@link #BLOCK_BYTES}. At n=4000, p=2000, t=6400, f32 that is ≈ 0.45 GB.
  */
