@@ -26,6 +26,7 @@ import java.io.UncheckedIOException;
                 WeightsCommand.class,
                 SdCommand.class,
                 DataCommand.class,
+                RidgeCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -8,14 +8,19 @@ import brain2img.util.Parallel;
 /**
  * Dense linear algebra in pure Java: f32 GEMM from the CPU backend, f64 GEMM from {@link DoubleGemm},
  * the eigensolver from {@link SymmetricEigen}. Correct everywhere; the reference the other paths are
- * tested against.
+ * tested against. {@link #best()} prefers {@link OpenBlasLinAlg} where a system OpenBLAS is installed.
  */
 public class CpuDenseLinAlg implements DenseLinAlg {
     private final CpuBackend cpu = new CpuBackend();
 
-    /** The fastest CPU implementation available on this machine (system OpenBLAS/LAPACK when found). */
+    /** The fastest CPU implementation available on this machine: a system OpenBLAS/LAPACK when found, else pure Java. */
     public static DenseLinAlg best() {
-        return new CpuDenseLinAlg();
+        return Best.INSTANCE;
+    }
+
+    /** Lazily loaded (a holder class: OpenBlasLinAlg is a subclass, so it cannot be set up in our static init). */
+    private static final class Best {
+        static final DenseLinAlg INSTANCE = OpenBlasLinAlg.load().orElseGet(CpuDenseLinAlg::new);
     }
 
     @Override

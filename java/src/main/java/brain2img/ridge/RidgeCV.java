@@ -22,7 +22,7 @@ import java.util.function.Consumer;
  * <p>Work: one symmetric eigendecomposition per fold plus one for the refit ({@link RidgeSolve}); targets
  * are processed in blocks of tb columns, alphas one at a time inside a block. Peak memory beyond the
  * inputs and the (p,t) result, in bytes with b = 4 (f32) or 8 (f64):
- * b·(2·n·p + 2·r² + nTr·r + 2·nTe·r) + 8·r² (the f64 eigen work) + b·tb·(nTr + r + 2·nTe + p) +
+ * b·(2·n·p + 2·r² + nTr·r + 2·nTe·r) + 16·r² (the f64 matrix and eigenvector work) + b·tb·(nTr + r + 2·nTe + p) +
  * 8·A·t (scores), where r = min(p, nTr) for AUTO; tb is sized so the per-block term stays under
  * {@link #BLOCK_BYTES}. At n=4000, p=2000, t=6400, f32 that is ≈ 0.45 GB.
  */
@@ -130,24 +130,21 @@ public final class RidgeCV {
                 double d = yte.getDouble((long) i * w + j) - teMean[j];
                 sst[j] += d * d;
             }
+            if (ym != null) { // held-out targets relative to the training mean, so predictions need no intercept
+                for (int i = 0; i < nTe; i++) for (int j = 0; j < w; j++) {
+                    long o = (long) i * w + j;
+                    yte.setDouble(o, yte.getDouble(o) - ym[j]);
+                }
+            }
             Tensor pred = Tensor.allocateHeap(dt, nTe, w);
             double[] sse = new double[w];
             for (int a = 0; a < alphas.length; a++) {
                 double[] dinv = new double[r];
                 for (int i = 0; i < r; i++) dinv[i] = 1 / (s.lambda[i] + alphas[a]);
-                for (int i = 0; i < nTe; i++) {
-                    long o = (long) i * r;
-                    for (int j = 0; j < r; j++) zd.setDouble(o + j, z.getDouble(o + j) * dinv[j]);
-                }
+                Kernels.scaleColumns(z, dinv, zd);
                 la.matmul(false, false, zd, q, pred);
                 Arrays.fill(sse, 0);
-                for (int i = 0; i < nTe; i++) {
-                    long o = (long) i * w;
-                    for (int j = 0; j < w; j++) {
-                        double d = yte.getDouble(o + j) - pred.getDouble(o + j) - (ym == null ? 0 : ym[j]);
-                        sse[j] += d * d;
-                    }
-                }
+                Kernels.addSquaredDifferences(yte, pred, sse);
                 for (int j = 0; j < w; j++) score[a][c0 + j] += RidgeScores.r2(sse[j], sst[j]);
             }
         }

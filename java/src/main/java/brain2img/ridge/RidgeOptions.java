@@ -74,7 +74,7 @@ public record RidgeOptions(double[] alphas, int folds, int[] groups, boolean per
     @Override
     public String toString() {
         return "RidgeOptions[alphas=" + Arrays.toString(alphas) + ", folds=" + folds
-                + ", groups=" + (groups == null ? "none" : groups.length + " ids") + ", alphaMode=" + (perTarget ? "per-target" : "shared")
+                + ", groups=" + (groups == null ? "none" : Arrays.stream(groups).distinct().count() + " distinct") + ", alphaMode=" + (perTarget ? "per-target" : "shared")
                 + ", standardize=" + standardize + ", intercept=" + intercept + ", dtype=" + (f64 ? "f64" : "f32")
                 + ", solver=" + solver + "]";
     }

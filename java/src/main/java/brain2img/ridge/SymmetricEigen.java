@@ -7,8 +7,10 @@ import brain2img.util.Parallel;
  * <ol>
  *   <li>Householder tridiagonalisation A = Q T Qᵀ (unblocked; each step's matrix-vector product and
  *       symmetric rank-2 update are split over rows, with Vector API inner loops);</li>
- *   <li>implicit QL with Wilkinson-type shifts on T (the EISPACK {@code tql2} iteration); each sweep's plane
- *       rotations are recorded and then applied to the eigenvector rows in parallel column strips;</li>
+ *   <li>implicit QL with Wilkinson-type shifts on T (the EISPACK {@code tql2} iteration). The iteration only
+ *       needs d and e, so the plane rotations of many sweeps are recorded first and then applied to the
+ *       eigenvector rows in column strips that stay in cache across all of them, in parallel over strips
+ *       (same arithmetic, in the same order, as applying each rotation at once);</li>
  *   <li>back-transformation of the eigenvectors of T by the stored reflectors, in parallel over rows.</li>
  * </ol>
  * Eigenvectors are kept as rows (row j = eigenvector j) so every rotation and reflector touches contiguous
@@ -82,7 +84,7 @@ final class SymmetricEigen {
 
     /** Implicit QL on the tridiagonal (d, e); rotations are accumulated into the rows of z. */
     static void ql(double[] d, double[] e, double[] z, int n) {
-        double[] cs = new double[n], sn = new double[n];
+        Rotations rot = new Rotations(z, n);
         double f = 0, tst1 = 0;
         int budget = 60 * Math.max(1, n);
         for (int l = 0; l < n; l++) {
@@ -105,6 +107,7 @@ final class SymmetricEigen {
                     pp = d[m];
                     double c = 1, c2 = 1, c3 = 1, s = 0, s2 = 0;
                     double el1 = e[l + 1];
+                    rot.beginSweep(l, m);
                     for (int i = m - 1; i >= l; i--) {
                         c3 = c2;
                         c2 = c;
@@ -117,10 +120,8 @@ final class SymmetricEigen {
                         c = pp / r;
                         pp = c * d[i] - s * g;
                         d[i + 1] = h + s * (c * g + s * d[i]);
-                        cs[i] = c;
-                        sn[i] = s;
+                        rot.add(c, s);
                     }
-                    applyRotations(z, n, l, m, cs, sn);
                     pp = -s * s2 * c3 * el1 * e[l] / dl1;
                     e[l] = s * pp;
                     d[l] = c * pp;
@@ -129,15 +130,69 @@ final class SymmetricEigen {
             d[l] = d[l] + f;
             e[l] = 0;
         }
+        rot.flush();
     }
 
-    /** Rotations i = m-1 … l of one sweep: rows (i, i+1) of z ← (c·zᵢ − s·zᵢ₊₁, s·zᵢ + c·zᵢ₊₁). */
-    private static void applyRotations(double[] z, int n, int l, int m, double[] cs, double[] sn) {
-        Parallel.RangeBody strip = (c0, c1) -> {
-            for (int i = m - 1; i >= l; i--) DoubleGemm.rotate(cs[i], sn[i], z, i * n + c0, (i + 1) * n + c0, c1 - c0);
-        };
-        if ((long) (m - l) * n < PARALLEL_ROTATIONS) strip.run(0, n);
-        else Parallel.forRange(n, 128, strip);
+    /**
+     * Recorded QL sweeps. Sweep s rotates rows (i, i+1) for i = hi[s]-1 down to lo[s]:
+     * (zᵢ, zᵢ₊₁) ← (c·zᵢ − s·zᵢ₊₁, s·zᵢ + c·zᵢ₊₁). Flushed when the buffer is full (bounded memory) and at the end.
+     */
+    private static final class Rotations {
+        private static final int CAPACITY = 1 << 21; // at most this many rotations per flush (32 MiB)
+        private static final int STRIP = 64;         // columns per strip: n rows × 64 doubles stay in L2
+        private final double[] z;
+        private final int n;
+        private final double[] cs, sn;
+        private int[] lo = new int[1024], hi = new int[1024], start = new int[1025];
+        private int sweeps, count;
+
+        Rotations(double[] z, int n) {
+            this.z = z;
+            this.n = n;
+            int cap = (int) Math.min(CAPACITY, Math.max(16L, 2L * n * n)); // a full QL needs about n²
+            cs = new double[cap];
+            sn = new double[cap];
+        }
+
+        void beginSweep(int l, int m) {
+            if (count + (m - l) > cs.length) flush();
+            if (sweeps == lo.length) {
+                lo = java.util.Arrays.copyOf(lo, 2 * sweeps);
+                hi = java.util.Arrays.copyOf(hi, 2 * sweeps);
+                start = java.util.Arrays.copyOf(start, 2 * sweeps + 1);
+            }
+            lo[sweeps] = l;
+            hi[sweeps] = m;
+            start[sweeps] = count;
+            sweeps++;
+        }
+
+        void add(double c, double s) {
+            cs[count] = c;
+            sn[count] = s;
+            count++;
+        }
+
+        void flush() {
+            if (sweeps == 0) return;
+            int ns = sweeps;
+            Parallel.RangeBody strips = (s0, s1) -> {
+                for (int st = s0; st < s1; st++) {
+                    int c0 = st * STRIP, w = Math.min(STRIP, n - c0);
+                    for (int q = 0; q < ns; q++) {
+                        int k = start[q];
+                        for (int i = hi[q] - 1; i >= lo[q]; i--, k++) {
+                            DoubleGemm.rotate(cs[k], sn[k], z, i * n + c0, (i + 1) * n + c0, w);
+                        }
+                    }
+                }
+            };
+            int nStrips = (n + STRIP - 1) / STRIP;
+            if ((long) count * n < PARALLEL_ROTATIONS) strips.run(0, nStrips);
+            else Parallel.forRange(nStrips, 1, strips);
+            sweeps = 0;
+            count = 0;
+        }
     }
 
     /** z row j ← Q·z_j with Q = H₀H₁⋯H_{n-3}, i.e. the reflectors applied last to first. */
