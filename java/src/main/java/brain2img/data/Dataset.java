@@ -287,6 +287,11 @@ public final class Dataset {
         }
     }
 
+    /** The same data set after its directory was renamed (the mapped responses follow the file). */
+    Dataset movedTo(Path newDir) {
+        return new Dataset(newDir, meta, responses, trials, rois, stats, captions, imageSize);
+    }
+
     // ------------------------------------------------------------------ accessors
 
     public Path dir() { return dir; }

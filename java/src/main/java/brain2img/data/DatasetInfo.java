@@ -68,7 +68,7 @@ public final class DatasetInfo {
         line(sb, "trials", "train " + m.get("train_trials") + ", test " + m.get("test_trials") + "; sessions " + compact((java.util.Set<?>) m.get("sessions")));
         int[] s = d.imageSize();
         line(sb, "images", "train " + m.get("train_images") + ", test " + m.get("test_images") + "; stimuli " + s[0] + "×" + s[1] + "×" + s[2] + (s[0] == 1 ? " grey" : " RGB"));
-        line(sb, "repeats", "train " + fmtReps(m.get("repetitions_train")) + ", test " + fmtReps(m.get("repetitions_test")) + " (presentations: images)");
+        line(sb, "repeats", "train " + fmtReps(m.get("repetitions_train")) + "; test " + fmtReps(m.get("repetitions_test")));
         StringBuilder r = new StringBuilder();
         ((Map<?, ?>) m.get("rois")).forEach((k, v) -> r.append(r.isEmpty() ? "" : ", ").append(k).append(' ').append(v));
         line(sb, "ROIs", r.isEmpty() ? "(none)" : r.toString());
@@ -86,7 +86,7 @@ public final class DatasetInfo {
         Map<?, ?> h = (Map<?, ?>) hist;
         if (h.isEmpty()) return "-";
         StringBuilder sb = new StringBuilder();
-        h.forEach((k, v) -> sb.append(sb.isEmpty() ? "" : " ").append(k).append("×:").append(v));
+        h.forEach((k, v) -> sb.append(sb.isEmpty() ? "" : ", ").append(v).append(" images shown ").append(k).append("×"));
         return sb.toString();
     }
 

@@ -189,11 +189,11 @@ public final class DatasetWriter implements AutoCloseable {
         meta.put("stimuli", Dataset.STIMULI_DIR + "/{image_id}.png");
         meta.set("provenance", provenance);
         Json.write(tmp.resolve(Dataset.META), meta);
-        Dataset.open(tmp); // never move an invalid data set into place
+        Dataset checked = Dataset.open(tmp); // never move an invalid data set into place
         if (Files.isDirectory(target)) Files.delete(target); // known empty (checked in create)
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
         committed = true;
-        return Dataset.open(target);
+        return checked.movedTo(target);
     }
 
     private void writeTrials() throws IOException {

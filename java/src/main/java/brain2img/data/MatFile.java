@@ -87,6 +87,8 @@ public final class MatFile {
         } catch (IOException e) {
             throw new FormatException(file + ": cannot read (" + e.getMessage() + ")", e);
         }
+        // a bare HDF5 file (no 512-byte MATLAB header) is read like v7.3: some tools write MATLAB-style HDF5 that way
+        if (bytes.length >= 8 && (bytes[0] & 0xff) == 0x89 && bytes[1] == 'H' && bytes[2] == 'D' && bytes[3] == 'F') return readHdf5(file);
         if (bytes.length < 128) throw new FormatException(file + ": " + bytes.length + " bytes is too short for a MAT file (128-byte header)");
         String text = new String(bytes, 0, 116, StandardCharsets.ISO_8859_1);
         if (!text.startsWith("MATLAB")) {

@@ -84,7 +84,10 @@ public final class NsdImporter {
 
     private record Row(int session, int nsdId73, int tenK) {}
 
-    private List<Row> readTrials() {
+    /** Every row of responses.tsv, checked against the design, and the 73KIDs of the shared (test) images. */
+    private record Design(List<Row> rows, Set<Integer> shared) {}
+
+    private Design readTrials() {
         Path tsv = o.root().resolve("nsddata/ppdata").resolve(subj).resolve("behav/responses.tsv");
         Path design = o.root().resolve("nsddata/experiments/nsd/nsd_expdesign.mat");
         require(tsv, "the behavioural table (tab-separated, header SUBJECT SESSION RUN TRIAL 73KID 10KID ...)");
@@ -125,12 +128,10 @@ public final class NsdImporter {
             rows.add(new Row(session, k73, tenK));
         }
         if (rows.isEmpty()) throw new FormatException(tsv + ": no trials");
-        shared = new HashSet<>();
+        Set<Integer> shared = new HashSet<>();
         for (double d : mat.get("sharedix").data()) shared.add((int) d);
-        return rows;
+        return new Design(rows, shared);
     }
-
-    private Set<Integer> shared;
 
     private static int intField(String s, String name, String where) {
         try {
@@ -249,7 +250,9 @@ public final class NsdImporter {
     // ------------------------------------------------------------------ import
 
     private Dataset importTo(Path out) throws IOException {
-        List<Row> rows = readTrials();
+        Design design = readTrials();
+        List<Row> rows = design.rows();
+        Set<Integer> shared = design.shared();
         Map<String, Atlas> atlases = readAtlases();
         int[] voxels = selectVoxels(atlases);
         int[] dims = atlases.values().iterator().next().dims();

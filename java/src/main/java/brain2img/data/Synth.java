@@ -60,8 +60,8 @@ public final class Synth {
     }
 
     /** Everything both layouts share, derived deterministically from the options. */
-    record Design(Options options, List<SynthScene> scenes, List<float[]> features, SynthBrain brain,
-                  boolean[] isTest, int[] trialImage, int[] trialSession, int[] trialRep, int sessions) {
+    record Design(Options options, List<SynthScene> scenes, SynthBrain brain, boolean[] isTest, int[] trialImage,
+                  int[] trialSession, int[] trialRep, int sessions, java.util.Map<Integer, float[]> drifts) {
 
         static Design of(Options o) {
             SplittableRandom rng = new SplittableRandom(o.seed());
@@ -97,14 +97,13 @@ public final class Synth {
                 rep[t] = seen[image[t]]++;
                 session[t] = 1 + (int) ((long) t * sessions / trials); // 1-based, as NSD numbers sessions
             }
-            return new Design(o, List.copyOf(scenes), List.copyOf(features), brain, isTest, image, session, rep, sessions);
+            return new Design(o, List.copyOf(scenes), brain, isTest, image, session, rep, sessions, new java.util.concurrent.ConcurrentHashMap<>());
         }
 
         int trials() { return trialImage.length; }
 
         short[] response(int t) {
-            int i = trialImage[t];
-            return brain.response(t, trialSession[t], features.get(i), scenes.get(i).attributes());
+            return brain.response(t, trialImage[t], drifts.computeIfAbsent(trialSession[t], brain::drift));
         }
 
         /** Image i as (3,H,W) in [0,1], exactly the 8-bit values rendered. */

@@ -8,7 +8,10 @@ import java.util.SplittableRandom;
 /**
  * The simulated subject behind {@link Synth}: voxels in a small 3-D volume, each either early-visual (a Gaussian
  * population receptive field over a grid of luminance, red–green, blue–yellow and local-contrast features) or
- * higher-visual (a linear tuning to a few of the scene's semantic attributes). A trial's response is
+ * higher-visual (a linear tuning to a few of the scene's semantic attributes). pRFs sit on a lattice (centres
+ * at the 16×16 cell centres, 4 sizes), so each image's 1024 pRF outputs per channel are computed once and a
+ * voxel mixes the 4 channels of its pRF; the noise-free responses of all images are kept (images × voxels
+ * floats). A trial's response is
  * {@code 2 · (√snr_v · z_v(image) + noise + drift_v(session))} in "percent signal change", where z is the
  * voxel's noise-free response standardised over the images, noise ~ N(0,1) and drift ~ N(0, 0.2²); it is
  * quantised like NSD's betas to int16 units of 1/300 so that both on-disk layouts hold exactly the same values.
@@ -24,10 +27,38 @@ final class SynthBrain {
     final boolean[] early;      // early-visual (pRF) or higher-visual (semantic)
     final int[] visualArea;     // 1..6 = V1v V1d V2v V2d V3v V3d for early voxels, 0 otherwise
     final float[] ncsnr;        // √snr_v: signal std / noise std
-    private final int[][] prfCells;     // early voxel: feature indices (cell*CHANNELS + channel) ...
-    private final float[][] prfWeights; // ... and their weights
+    /** pRF sizes (σ in cells); pRF p has size p / GRID², centre cell p % GRID² (row-major). */
+    static final double[] PRF_SIGMA = {0.8, 1.2, 1.7, 2.4};
+    private static final int PRFS = PRF_SIGMA.length * GRID * GRID;
+    private static final int[][] PRF_CELLS = new int[PRFS][];      // cells within 2.5σ of pRF p ...
+    private static final float[][] PRF_GAINS = new float[PRFS][];  // ... and their Gaussian weights, summing to 1
+
+    static {
+        for (int p = 0; p < PRFS; p++) {
+            double sigma = PRF_SIGMA[p / (GRID * GRID)];
+            int cy = (p % (GRID * GRID)) / GRID, cx = p % GRID, reach = (int) Math.ceil(2.5 * sigma);
+            List<Integer> cells = new ArrayList<>();
+            List<Double> gains = new ArrayList<>();
+            double sum = 0;
+            for (int gy = Math.max(0, cy - reach); gy <= Math.min(GRID - 1, cy + reach); gy++) {
+                for (int gx = Math.max(0, cx - reach); gx <= Math.min(GRID - 1, cx + reach); gx++) {
+                    double g = Math.exp(-((gx - cx) * (gx - cx) + (gy - cy) * (gy - cy)) / (2 * sigma * sigma));
+                    if (g < 0.01) continue;
+                    cells.add(gy * GRID + gx);
+                    gains.add(g);
+                    sum += g;
+                }
+            }
+            PRF_CELLS[p] = cells.stream().mapToInt(Integer::intValue).toArray();
+            PRF_GAINS[p] = new float[cells.size()];
+            for (int i = 0; i < cells.size(); i++) PRF_GAINS[p][i] = (float) (gains.get(i) / sum);
+        }
+    }
+
+    private final int[] prf;                 // early voxel: its pRF on the lattice
+    private final float[][] channelWeights;  // early voxel: weights of luminance, R−G, B−Y, contrast
     private final double[][] tuning;    // semantic voxel: weights over SynthScene.ATTRIBUTES
-    private final double[] mean, std;   // standardisation of the noise-free response
+    private float[] z;                  // images × voxels: noise-free responses, standardised per voxel
     private final long seed;
 
     private SynthBrain(int voxels, double snr, long seed) {
@@ -54,8 +85,8 @@ final class SynthBrain {
         for (int i = 0; i < nEarly; i++) early[byY[i]] = true;
 
         visualArea = new int[voxels];
-        prfCells = new int[voxels][];
-        prfWeights = new float[voxels][];
+        prf = new int[voxels];
+        channelWeights = new float[voxels][];
         tuning = new double[voxels][];
         ncsnr = new float[voxels];
         for (int v = 0; v < voxels; v++) {
@@ -64,8 +95,6 @@ final class SynthBrain {
             if (early[v]) makePrf(v, rng);
             else makeTuning(v, rng);
         }
-        mean = new double[voxels];
-        std = new double[voxels];
     }
 
     private int yOf(int linear) {
@@ -73,35 +102,13 @@ final class SynthBrain {
     }
 
     private void makePrf(int v, SplittableRandom rng) {
-        double cx = rng.nextDouble() * GRID, cy = rng.nextDouble() * GRID;
-        double sigma = 0.7 + 1.8 * rng.nextDouble();
-        // area by size (V1 small, V3 large), ventral (v) = upper visual field, dorsal (d) = lower
-        int area = sigma < 1.3 ? 0 : sigma < 1.9 ? 1 : 2;
-        visualArea[v] = 1 + 2 * area + (cy < GRID / 2.0 ? 0 : 1);
-        double[] w = {1 + 0.3 * rng.nextGaussian(), 0.6 * rng.nextGaussian(), 0.6 * rng.nextGaussian(), 0.5 * rng.nextGaussian()};
-        List<int[]> cells = new ArrayList<>();
-        List<Double> gw = new ArrayList<>();
-        double sum = 0;
-        int reach = (int) Math.ceil(2.5 * sigma);
-        for (int gy = Math.max(0, (int) cy - reach); gy <= Math.min(GRID - 1, (int) cy + reach); gy++) {
-            for (int gx = Math.max(0, (int) cx - reach); gx <= Math.min(GRID - 1, (int) cx + reach); gx++) {
-                double dx = gx + 0.5 - cx, dy = gy + 0.5 - cy;
-                double g = Math.exp(-(dx * dx + dy * dy) / (2 * sigma * sigma));
-                if (g < 1e-3) continue;
-                cells.add(new int[]{gy * GRID + gx});
-                gw.add(g);
-                sum += g;
-            }
-        }
-        int n = cells.size();
-        prfCells[v] = new int[n * CHANNELS];
-        prfWeights[v] = new float[n * CHANNELS];
-        for (int i = 0; i < n; i++) {
-            for (int c = 0; c < CHANNELS; c++) {
-                prfCells[v][i * CHANNELS + c] = cells.get(i)[0] * CHANNELS + c;
-                prfWeights[v][i * CHANNELS + c] = (float) (gw.get(i) / sum * w[c]);
-            }
-        }
+        int size = rng.nextInt(PRF_SIGMA.length), cell = rng.nextInt(GRID * GRID);
+        prf[v] = size * GRID * GRID + cell;
+        // area by size (V1 smallest, V3 the two largest), ventral (v) = upper visual field, dorsal (d) = lower
+        int area = Math.min(size, 2);
+        visualArea[v] = 1 + 2 * area + (cell / GRID < GRID / 2 ? 0 : 1);
+        channelWeights[v] = new float[]{(float) (1 + 0.3 * rng.nextGaussian()), (float) (0.6 * rng.nextGaussian()),
+                (float) (0.6 * rng.nextGaussian()), (float) (0.5 * rng.nextGaussian())};
     }
 
     private void makeTuning(int v, SplittableRandom rng) {
@@ -113,38 +120,61 @@ final class SynthBrain {
 
     static SynthBrain create(int voxels, double snr, long seed, List<float[]> features, List<double[]> attributes) {
         SynthBrain b = new SynthBrain(voxels, snr, seed);
-        b.standardise(features, attributes);
+        b.z = b.standardised(b.noiseFree(features, attributes), features.size());
         return b;
     }
 
-    /** Mean and std of each voxel's noise-free response over (up to 500 of) the images. */
-    private void standardise(List<float[]> features, List<double[]> attributes) {
-        int n = Math.min(500, features.size());
-        double[] sum = new double[mean.length], sq = new double[mean.length];
-        for (int i = 0; i < n; i++) {
-            for (int v = 0; v < mean.length; v++) {
-                double r = raw(v, features.get(i), attributes.get(i));
-                sum[v] += r;
-                sq[v] += r * r;
+    /** Every image's noise-free response (images × voxels): pRF outputs per image, then each voxel's mix. */
+    private float[] noiseFree(List<float[]> features, List<double[]> attributes) {
+        int n = features.size(), voxels = early.length;
+        if ((long) n * voxels > Integer.MAX_VALUE) throw new IllegalArgumentException(n + " images × " + voxels + " voxels is too large for the synthetic brain");
+        float[] r = new float[n * voxels];
+        brain2img.util.Parallel.forRange(n, 8, (from, to) -> {
+            float[] out = new float[PRFS * CHANNELS];
+            for (int i = from; i < to; i++) {
+                float[] f = features.get(i);
+                double[] a = attributes.get(i);
+                for (int p = 0; p < PRFS; p++) {
+                    int[] cells = PRF_CELLS[p];
+                    float[] g = PRF_GAINS[p];
+                    for (int c = 0; c < CHANNELS; c++) {
+                        float acc = 0;
+                        for (int k = 0; k < cells.length; k++) acc += g[k] * f[cells[k] * CHANNELS + c];
+                        out[p * CHANNELS + c] = acc;
+                    }
+                }
+                for (int v = 0; v < voxels; v++) {
+                    double x = 0;
+                    if (early[v]) {
+                        float[] w = channelWeights[v];
+                        for (int c = 0; c < CHANNELS; c++) x += w[c] * out[prf[v] * CHANNELS + c];
+                    } else {
+                        double[] t = tuning[v];
+                        for (int k = 0; k < t.length; k++) x += t[k] * a[k];
+                    }
+                    r[i * voxels + v] = (float) x;
+                }
             }
-        }
-        for (int v = 0; v < mean.length; v++) {
-            mean[v] = sum[v] / n;
-            double var = sq[v] / n - mean[v] * mean[v];
-            std[v] = var > 1e-12 ? Math.sqrt(var) : 1;
-        }
+        });
+        return r;
     }
 
-    private double raw(int v, float[] feat, double[] attr) {
-        double r = 0;
-        if (early[v]) {
-            int[] c = prfCells[v];
-            float[] w = prfWeights[v];
-            for (int i = 0; i < c.length; i++) r += w[i] * feat[c[i]];
-        } else {
-            double[] t = tuning[v];
-            for (int i = 0; i < t.length; i++) r += t[i] * attr[i];
+    /** Each voxel's column to mean 0, standard deviation 1 over the images (a constant column stays 0). */
+    private float[] standardised(float[] r, int n) {
+        int voxels = early.length;
+        double[] sum = new double[voxels], sq = new double[voxels];
+        for (int i = 0; i < n; i++) for (int v = 0; v < voxels; v++) sum[v] += r[i * voxels + v];
+        for (int v = 0; v < voxels; v++) sum[v] /= n;
+        for (int i = 0; i < n; i++) for (int v = 0; v < voxels; v++) {
+            double d = r[i * voxels + v] - sum[v];
+            sq[v] += d * d;
         }
+        float[] inv = new float[voxels];
+        for (int v = 0; v < voxels; v++) {
+            double sd = Math.sqrt(sq[v] / n);
+            inv[v] = sd > 1e-6 ? (float) (1 / sd) : 0f;
+        }
+        for (int i = 0; i < n; i++) for (int v = 0; v < voxels; v++) r[i * voxels + v] = (float) ((r[i * voxels + v] - sum[v]) * inv[v]);
         return r;
     }
 
@@ -180,15 +210,22 @@ final class SynthBrain {
         return f;
     }
 
-    /** One trial's response in int16 beta units (percent signal change × 300). Deterministic in (seed, trial). */
-    short[] response(int trial, int session, float[] feat, double[] attr) {
-        int voxels = mean.length;
+    /** Per-voxel offsets of a session (slow drift between sessions), N(0, 0.2²). */
+    float[] drift(int session) {
+        SplittableRandom r = new SplittableRandom(seed * 0xC2B2AE3D27D4EB4FL + session);
+        float[] d = new float[early.length];
+        for (int v = 0; v < d.length; v++) d[v] = (float) (0.2 * r.nextGaussian());
+        return d;
+    }
+
+    /** One trial's response to image {@code image} in int16 beta units (PSC × 300); deterministic in (seed, trial). */
+    short[] response(int trial, int image, float[] drift) {
+        int voxels = early.length;
         SplittableRandom noise = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + trial);
-        SplittableRandom drift = new SplittableRandom(seed * 0xC2B2AE3D27D4EB4FL + session);
         short[] out = new short[voxels];
+        int row = image * voxels;
         for (int v = 0; v < voxels; v++) {
-            double z = (raw(v, feat, attr) - mean[v]) / std[v];
-            double psc = 2 * (ncsnr[v] * z + noise.nextGaussian() + 0.2 * drift.nextGaussian());
+            double psc = 2 * (ncsnr[v] * z[row + v] + noise.nextGaussian() + drift[v]);
             out[v] = (short) Math.max(Short.MIN_VALUE, Math.min(Short.MAX_VALUE, Math.round(psc * BETA_SCALE)));
         }
         return out;
