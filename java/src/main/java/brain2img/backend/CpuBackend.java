@@ -3,6 +3,11 @@ package brain2img.backend;
 import brain2img.tensor.DType;
 import brain2img.tensor.Tensor;
 import brain2img.util.Parallel;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
 
@@ -43,10 +48,8 @@ public final class CpuBackend implements Backend {
             float[] packed = CpuGemm.packB(transB, n, k, bf, Math.toIntExact(bOff + bi * strideB), ldb);
             // Rows are split over threads in whole MR blocks; each task has its own scratch.
             Parallel.forRange(rowBlocks, Math.max(1, 4096 / Math.max(1, n)), (from, to) -> {
-                float[] aPack = new float[k * CpuGemm.MR];
-                float[] tile = new float[CpuGemm.MR * CpuGemm.NR];
                 CpuGemm.rows(transA, m, n, k, alpha, af, ao, lda, packed, beta, cf, co, ldc,
-                        from * CpuGemm.MR, Math.min(m, to * CpuGemm.MR), aPack, tile);
+                        from * CpuGemm.MR, Math.min(m, to * CpuGemm.MR), new CpuGemm.Scratch());
             });
         }
     }
@@ -205,60 +208,136 @@ public final class CpuBackend implements Backend {
         return Tensor.of(out, x.shape());
     }
 
-    /** In-place softmax of v[o..o+n); entries of -inf get probability 0. */
+    /**
+     * In-place softmax of v[o..o+n); entries of -inf get probability 0. Vectorised (with {@link #expVector}),
+     * since attention over 4096 positions spends more time in exp than in anything else but the products.
+     */
     static void softmaxRow(float[] v, int o, int n) {
+        VectorSpecies<Float> sp = CpuGemm.SPECIES;
+        int bound = CpuGemm.VECTOR ? sp.loopBound(n) : 0;
         float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) max = Math.max(max, v[o + i]);
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
+        int i = 0;
+        if (bound > 0) {
+            FloatVector m = FloatVector.broadcast(sp, Float.NEGATIVE_INFINITY);
+            for (; i < bound; i += sp.length()) m = m.max(FloatVector.fromArray(sp, v, o + i));
+            max = m.reduceLanes(VectorOperators.MAX);
+        }
+        for (; i < n; i++) max = Math.max(max, v[o + i]);
+        float sum = 0f;
+        i = 0;
+        if (bound > 0) {
+            FloatVector acc = FloatVector.zero(sp);
+            for (; i < bound; i += sp.length()) {
+                FloatVector e = expVector(FloatVector.fromArray(sp, v, o + i).sub(max));
+                e.intoArray(v, o + i);
+                acc = acc.add(e);
+            }
+            sum = sumInOrder(acc);
+        }
+        for (; i < n; i++) {
             float e = (float) Math.exp(v[o + i] - max);
             v[o + i] = e;
             sum += e;
         }
-        float inv = (float) (1.0 / sum);
-        for (int i = 0; i < n; i++) v[o + i] *= inv;
+        float inv = 1f / sum;
+        i = 0;
+        if (bound > 0) for (; i < bound; i += sp.length()) FloatVector.fromArray(sp, v, o + i).mul(inv).intoArray(v, o + i);
+        for (; i < n; i++) v[o + i] *= inv;
+    }
+
+    /**
+     * The lanes added first to last. {@code reduceLanes(ADD)} may add in any order, and does add in different
+     * orders interpreted and compiled, which would make repeated runs differ in the last bit.
+     */
+    private static float sumInOrder(FloatVector v) {
+        float s = 0f;
+        for (float x : v.toArray()) s += x;
+        return s;
+    }
+
+    private static final float LOG2E = 1.44269504f, LN2_HI = 0.693145752f, LN2_LO = 1.42860677e-6f;
+    /** 1.5·2^23: adding and subtracting it rounds a float of magnitude below 2^22 to the nearest integer. */
+    private static final float ROUND = 12582912f;
+
+    /**
+     * e^x per lane for x ≤ 88, within 2 ulp; exactly 0 below -87 (so -inf gives 0). Written out rather than
+     * the Vector API's EXP because that one's results depend on whether the JIT has intrinsified it, which
+     * made identical inputs give different bits from run to run.
+     * Method: x = n·ln2 + r with |r| ≤ ln2/2, e^r by its degree-7 Taylor polynomial, 2^n from the exponent bits.
+     */
+    static FloatVector expVector(FloatVector x) {
+        VectorSpecies<Float> sp = x.species();
+        VectorMask<Float> under = x.compare(VectorOperators.LT, -87f);
+        FloatVector xc = x.max(-87f).min(88f);
+        FloatVector n = xc.mul(LOG2E).add(ROUND).sub(ROUND);
+        FloatVector r = n.mul(-LN2_LO).add(n.mul(-LN2_HI).add(xc));
+        FloatVector p = FloatVector.broadcast(sp, 1f / 5040);
+        p = p.fma(r, FloatVector.broadcast(sp, 1f / 720));
+        p = p.fma(r, FloatVector.broadcast(sp, 1f / 120));
+        p = p.fma(r, FloatVector.broadcast(sp, 1f / 24));
+        p = p.fma(r, FloatVector.broadcast(sp, 1f / 6));
+        p = p.fma(r, FloatVector.broadcast(sp, 0.5f));
+        p = p.fma(r, FloatVector.broadcast(sp, 1f));
+        p = p.fma(r, FloatVector.broadcast(sp, 1f));
+        IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        return p.mul(bits.reinterpretAsFloats()).blend(0f, under);
     }
 
     // ------------------------------------------------------------------ attention
 
-    /** Queries per task: the score block (QB×Lk) stays small while amortising the K/V reads. */
+    /** Queries per task: the score block (QB×Lk floats) stays in cache while amortising the K/V panels. */
     private static final int QB = 32;
 
+    /**
+     * Per (batch, head): S = scale·Q·Kᵀ for a block of QB queries, mask, row softmax, then O = P·V, both
+     * products on the packed GEMM micro-kernel. K and V of each (batch, head) are packed once (Kᵀ as dk×Lk
+     * panels, V as Lk×dv panels) and shared by all query blocks.
+     */
     @Override
     public Tensor attention(Tensor q, Tensor k, Tensor v, int heads, float scale, Tensor mask, boolean causal) {
         int bsz = q.dimInt(0), lq = q.dimInt(1), lk = k.dimInt(1);
         int dk = q.dimInt(2) / heads, dv = v.dimInt(2) / heads;
-        if (q.dim(2) % heads != 0 || k.dim(2) != q.dim(2) || v.dim(1) != lk || k.dim(0) != bsz || v.dim(0) != bsz) {
+        if (q.dim(2) % heads != 0 || k.dim(2) != q.dim(2) || v.dim(2) % heads != 0 || v.dim(1) != lk
+                || k.dim(0) != bsz || v.dim(0) != bsz) {
             throw new IllegalArgumentException("attention: q " + q.shapeString() + ", k " + k.shapeString()
                     + ", v " + v.shapeString() + " with " + heads + " heads");
+        }
+        if (mask != null && (mask.numel() != (long) lq * lk)) {
+            throw new IllegalArgumentException("attention: mask " + mask.shapeString() + " is not (" + lq + "," + lk + ")");
         }
         float[] qf = q.floats(), kf = k.floats(), vf = v.floats();
         float[] mf = mask == null ? null : mask.floats();
         int qRow = heads * dk, vRow = heads * dv;
+        float[][] kPacked = new float[bsz * heads][], vPacked = new float[bsz * heads][];
+        Parallel.forRange(bsz * heads, 1, (from, to) -> {
+            for (int bh = from; bh < to; bh++) {
+                int b = bh / heads, h = bh % heads;
+                kPacked[bh] = CpuGemm.packB(true, lk, dk, kf, b * lk * qRow + h * dk, qRow);
+                vPacked[bh] = CpuGemm.packB(false, dv, lk, vf, b * lk * vRow + h * dv, vRow);
+            }
+        });
         float[] out = new float[bsz * lq * vRow];
         int qBlocks = (lq + QB - 1) / QB;
         Parallel.forRange(bsz * heads * qBlocks, 1, (from, to) -> {
             float[] s = new float[QB * lk];
+            CpuGemm.Scratch scratch = new CpuGemm.Scratch();
             for (int task = from; task < to; task++) {
                 int qb = task % qBlocks;
-                int h = (task / qBlocks) % heads;
-                int b = task / (qBlocks * heads);
-                int i0 = qb * QB, i1 = Math.min(lq, i0 + QB);
-                for (int i = i0; i < i1; i++) {
-                    int so = (i - i0) * lk;
-                    int qo = (b * lq + i) * qRow + h * dk;
-                    int jEnd = causal ? Math.min(lk, i + 1) : lk;
-                    for (int j = 0; j < jEnd; j++) {
-                        float sc = scale * CpuGemm.dot(qf, qo, kf, (b * lk + j) * qRow + h * dk, dk);
-                        s[so + j] = mf == null ? sc : sc + mf[i * lk + j];
-                    }
-                    softmaxRow(s, so, jEnd);
-                    int oo = (b * lq + i) * vRow + h * dv;
-                    for (int j = 0; j < jEnd; j++) {
-                        float p = s[so + j];
-                        if (p != 0f) CpuGemm.axpy(p, vf, (b * lk + j) * vRow + h * dv, out, oo, dv);
-                    }
+                int bh = task / qBlocks;
+                int b = bh / heads, h = bh % heads;
+                int i0 = qb * QB, rows = Math.min(lq, i0 + QB) - i0;
+                // S (rows×Lk) = scale · Q[i0.., h] · Kᵀ
+                CpuGemm.rows(false, rows, lk, dk, scale, qf, (b * lq + i0) * qRow + h * dk, qRow, kPacked[bh],
+                        0f, s, 0, lk, 0, rows, scratch);
+                for (int r = 0; r < rows; r++) {
+                    int i = i0 + r, so = r * lk;
+                    if (mf != null) for (int j = 0; j < lk; j++) s[so + j] += mf[i * lk + j];
+                    if (causal) java.util.Arrays.fill(s, so + Math.min(lk, i + 1), so + lk, Float.NEGATIVE_INFINITY);
+                    softmaxRow(s, so, lk);
                 }
+                // O[i0.., h] (rows×dv) = P · V
+                CpuGemm.rows(false, rows, dv, lk, 1f, s, 0, lk, vPacked[bh],
+                        0f, out, (b * lq + i0) * vRow + h * dv, vRow, 0, rows, scratch);
             }
         });
         return Tensor.of(out, bsz, lq, vRow);

@@ -40,51 +40,85 @@ final class CpuGemm {
         return packed;
     }
 
-    /** Packs MR rows of op(A) starting at row i0 into a k×MR block (rows past m are zero). */
-    static void packA(boolean transA, int m, int k, float[] a, int aOff, int lda, int i0, float[] dst) {
+    /** Rows of op(A) and depth packed per block: the A block (MC×KC) stays in L2, a B sub-panel (KC×NR) in L1. */
+    static final int MC = 64, KC = 256;
+
+    /** Per-task scratch: one packed A block and one C tile. */
+    static final class Scratch {
+        final float[] aPack = new float[MC * KC];
+        final float[] tile = new float[MR * NR];
+    }
+
+    /**
+     * Packs rows [i0, i0+MR) ∩ [0, m), depth [p0, p0+kc) of op(A) into a kc×MR block at dst[dOff..]
+     * (rows past m are zero).
+     */
+    static void packA(boolean transA, int m, int p0, int kc, float[] a, int aOff, int lda, int i0, float[] dst, int dOff) {
         int h = Math.min(MR, m - i0);
-        if (h < MR) java.util.Arrays.fill(dst, 0, k * MR, 0f);
+        if (h < MR) java.util.Arrays.fill(dst, dOff, dOff + kc * MR, 0f);
         for (int r = 0; r < h; r++) {
             int i = i0 + r;
             if (!transA) {
-                int src = aOff + i * lda;
-                for (int p = 0; p < k; p++) dst[p * MR + r] = a[src + p];
+                int src = aOff + i * lda + p0;
+                for (int p = 0; p < kc; p++) dst[dOff + p * MR + r] = a[src + p];
             } else {
-                for (int p = 0; p < k; p++) dst[p * MR + r] = a[aOff + p * lda + i];
+                for (int p = 0; p < kc; p++) dst[dOff + p * MR + r] = a[aOff + (p0 + p) * lda + i];
             }
         }
     }
 
     /**
-     * Computes rows [i0, i1) of C from packed B. aPack is scratch of k·MR floats; tile is scratch of
-     * MR·NR floats.
+     * Computes rows [i0, i1) of C from packed B, blocked GotoBLAS-style: for each MC-row block and KC-deep
+     * slice, the A block is packed once and swept against every B panel; within a panel the KC×NR sub-panel
+     * is reused by all MR-row blocks. Later depth slices accumulate onto the first (which applies beta).
      */
     static void rows(boolean transA, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
-                     float[] bPacked, float beta, float[] c, int cOff, int ldc, int i0, int i1,
-                     float[] aPack, float[] tile) {
+                     float[] bPacked, float beta, float[] c, int cOff, int ldc, int i0, int i1, Scratch s) {
         int panels = (n + NR - 1) / NR;
-        for (int ib = i0; ib < i1; ib += MR) {
-            packA(transA, m, k, a, aOff, lda, ib, aPack);
-            int h = Math.min(MR, i1 - ib);
-            for (int pj = 0; pj < panels; pj++) {
-                int j0 = pj * NR;
-                int w = Math.min(NR, n - j0);
-                if (VECTOR) microVector(k, aPack, bPacked, pj * k * NR, tile);
-                else microScalar(k, aPack, bPacked, pj * k * NR, tile);
-                for (int r = 0; r < h; r++) {
-                    int crow = cOff + (ib + r) * ldc + j0;
-                    int trow = r * NR;
-                    if (beta == 0f) {
-                        for (int j = 0; j < w; j++) c[crow + j] = alpha * tile[trow + j];
-                    } else {
-                        for (int j = 0; j < w; j++) c[crow + j] = alpha * tile[trow + j] + beta * c[crow + j];
+        for (int ic = i0; ic < i1; ic += MC) {
+            int icEnd = Math.min(i1, ic + MC);
+            int slices = Math.max(1, (k + KC - 1) / KC);    // one (empty) slice when k is 0: C = beta·C
+            for (int sl = 0; sl < slices; sl++) {
+                int pc = sl * KC, kc = Math.min(KC, k - pc);
+                float betaNow = pc == 0 ? beta : 1f;
+                for (int ib = ic; ib < icEnd; ib += MR) {
+                    packA(transA, icEnd, pc, kc, a, aOff, lda, ib, s.aPack, (ib - ic) * kc);
+                }
+                for (int pj = 0; pj < panels; pj++) {
+                    int j0 = pj * NR;
+                    int w = Math.min(NR, n - j0);
+                    int bBase = pj * k * NR + pc * NR;
+                    for (int ib = ic; ib < icEnd; ib += MR) {
+                        int aBase = (ib - ic) * kc;
+                        if (VECTOR) microVector(kc, s.aPack, aBase, bPacked, bBase, s.tile);
+                        else microScalar(kc, s.aPack, aBase, bPacked, bBase, s.tile);
+                        store(s.tile, Math.min(MR, icEnd - ib), w, alpha, betaNow, c, cOff + ib * ldc + j0, ldc);
                     }
                 }
             }
         }
     }
 
-    private static void microVector(int k, float[] aPack, float[] b, int bBase, float[] tile) {
+    /** C[h×w block at co] = alpha·tile + beta·C (C not read when beta is 0). */
+    private static void store(float[] tile, int h, int w, float alpha, float beta, float[] c, int co, int ldc) {
+        int v = SPECIES.length();
+        for (int r = 0; r < h; r++) {
+            int crow = co + r * ldc, trow = r * NR;
+            int j = 0;
+            if (VECTOR) {
+                for (; j + v <= w; j += v) {
+                    FloatVector t = FloatVector.fromArray(SPECIES, tile, trow + j).mul(alpha);
+                    if (beta != 0f) t = FloatVector.fromArray(SPECIES, c, crow + j).fma(FloatVector.broadcast(SPECIES, beta), t);
+                    t.intoArray(c, crow + j);
+                }
+            }
+            for (; j < w; j++) {
+                c[crow + j] = beta == 0f ? alpha * tile[trow + j] : alpha * tile[trow + j] + beta * c[crow + j];
+            }
+        }
+    }
+
+    private static void microVector(int k, float[] aPack, int aBase, float[] b, int bBase, float[] tile) {
         int v = SPECIES.length();
         FloatVector c00 = FloatVector.zero(SPECIES), c01 = FloatVector.zero(SPECIES);
         FloatVector c10 = FloatVector.zero(SPECIES), c11 = FloatVector.zero(SPECIES);
@@ -94,7 +128,7 @@ final class CpuGemm {
             int bo = bBase + p * NR;
             FloatVector b0 = FloatVector.fromArray(SPECIES, b, bo);
             FloatVector b1 = FloatVector.fromArray(SPECIES, b, bo + v);
-            int ao = p * MR;
+            int ao = aBase + p * MR;
             FloatVector a0 = FloatVector.broadcast(SPECIES, aPack[ao]);
             c00 = a0.fma(b0, c00);
             c01 = a0.fma(b1, c01);
@@ -118,12 +152,12 @@ final class CpuGemm {
         c31.intoArray(tile, 3 * NR + v);
     }
 
-    private static void microScalar(int k, float[] aPack, float[] b, int bBase, float[] tile) {
+    private static void microScalar(int k, float[] aPack, int aBase, float[] b, int bBase, float[] tile) {
         java.util.Arrays.fill(tile, 0f);
         for (int p = 0; p < k; p++) {
             int bo = bBase + p * NR;
             for (int r = 0; r < MR; r++) {
-                float av = aPack[p * MR + r];
+                float av = aPack[aBase + p * MR + r];
                 int t = r * NR;
                 for (int j = 0; j < NR; j++) tile[t + j] = Math.fma(av, b[bo + j], tile[t + j]);
             }

@@ -122,9 +122,11 @@ public final class SdSampleCommand implements Callable<Integer> {
             if (img2img && !z0.sameShape(n)) {
                 throw new Main.UsageException(initLatent + ": init latent " + z0.shapeString() + " must have the noise's shape " + n.shapeString());
             }
-            describePlan(scheduler);
+            describePlan(scheduler, conv);
             try (Backend be = device.open()) {
                 UNet unet = UNet.load(src, be);
+                // Loaded before sampling, so a bad VAE fails before the expensive part.
+                Vae vae = outImage != null || png != null ? Vae.load(src, be) : null;
                 Sampler sampler = new Sampler(unet, scheduler, be);
                 Sampler.Progress progress = (i, total, t) -> log().printf(Locale.ROOT, "step %d/%d  t=%d%n", i + 1, total, t);
                 Tensor latent = img2img
@@ -133,8 +135,8 @@ public final class SdSampleCommand implements Callable<Integer> {
                 Tensor host = be.download(latent);
                 Npy.write(outLatent, host);
                 log().println("wrote " + outLatent);
-                if (outImage != null || png != null) {
-                    Tensor images = be.download(Vae.load(src, be).decode(latent));
+                if (vae != null) {
+                    Tensor images = be.download(vae.decode(latent));
                     if (outImage != null) {
                         Npy.write(outImage, images);
                         log().println("wrote " + outImage);
@@ -147,13 +149,12 @@ public final class SdSampleCommand implements Callable<Integer> {
     }
 
     /** Checks steps and strength against the schedule before anything is loaded, and says what will run. */
-    private void describePlan(DdimScheduler scheduler) {
+    private void describePlan(DdimScheduler scheduler, Sampler.Convention conv) {
         try {
             if (initLatent == null) {
                 scheduler.timesteps(steps);
                 return;
             }
-            Sampler.Convention conv = parseConvention(convention);
             Sampler.Plan plan = Sampler.img2imgPlan(scheduler, steps, strength, conv);
             log().printf(Locale.ROOT, "img2img (%s): %d of %d steps from t=%d, noise at t=%d%n",
                     conv.name().toLowerCase(Locale.ROOT), plan.timesteps().length, steps, plan.timesteps()[0], plan.noiseTimestep());

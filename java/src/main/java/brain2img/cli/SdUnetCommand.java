@@ -18,10 +18,11 @@ import java.util.concurrent.Callable;
 /** {@code brain2img sd unet}: one U-Net noise prediction from .npy inputs. */
 @Command(name = "unet", mixinStandardHelpOptions = true,
         description = "Run the U-Net once: noisy latents, timesteps and text context in, predicted noise out.",
-        footer = {"", "Example:",
-                "  brain2img sd unet --weights weights/sd-v1-4 --latent x.npy --timesteps t.npy --context c.npy --out eps.npy",
-                "  brain2img sd unet --weights v1-5-pruned-emaonly.safetensors --config weights/sd-v1-5 --latent x.npy \\",
-                "      --timesteps t.npy --context c.npy --out eps.npy"})
+        footer = {"", "Examples:",
+                "  brain2img sd unet --weights sd-v1-4 --latent x.npy --timesteps t.npy \\",
+                "      --context c.npy --out eps.npy",
+                "  brain2img sd unet --weights v1-5-pruned-emaonly.safetensors --config sd-v1-5 \\",
+                "      --latent x.npy --timesteps t.npy --context c.npy --out eps.npy"})
 public final class SdUnetCommand implements Callable<Integer> {
     @Option(names = "--weights", required = true, paramLabel = "W", description = "A diffusers folder or an original single .safetensors file.")
     Path weights;

@@ -101,8 +101,6 @@ public final class DdimScheduler {
 
     public int trainTimesteps() { return alphasCumprod.length; }
 
-    public Prediction prediction() { return prediction; }
-
     /** ᾱ over the T training timesteps (a copy). */
     public double[] alphasCumprod() { return alphasCumprod.clone(); }
 

@@ -1,6 +1,7 @@
 package brain2img.sd;
 
 import brain2img.backend.Backend;
+import brain2img.io.FormatException;
 import brain2img.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -41,7 +42,13 @@ public final class Vae {
     /** Loads the VAE of a checkpoint (either layout) with its {@code vae/config.json}. */
     public static Vae load(SdSource src, Backend be) {
         VaeConfig cfg = VaeConfig.from(src.config(SdSource.VAE));
-        return load(VaeKeys.open(src, cfg), cfg, be);
+        try {
+            return load(VaeKeys.open(src, cfg), cfg, be);
+        } catch (FormatException e) {
+            if (src.layout() != SdSource.Layout.SINGLE_FILE) throw e;
+            throw new FormatException(e.getMessage() + " (a single-file checkpoint takes its VAE config from --config DIR,"
+                    + " else the built-in SD v1 defaults)", e);
+        }
     }
 
     /** Loads from tensors under diffusers names; a missing or mis-shaped key is named in the error. */

@@ -145,6 +145,16 @@ class VaeTest {
         }
     }
 
+    /** Without --config a tiny single file meets the built-in SD v1 shapes: the error names key, shapes and the fix. */
+    @Test
+    void singleFileWithoutConfigSaysWhereShapesComeFrom() {
+        try (SdSource src = SdSource.open(Shared.sdTiny().resolve("single-file.safetensors"), null)) {
+            var e = assertThrows(FormatException.class, () -> Vae.load(src, CPU));
+            assertTrue(e.getMessage().contains("'encoder.conv_in.weight' has shape [32, 3, 3, 3], expected [128, 3, 3, 3]")
+                    && e.getMessage().contains("--config"), e.getMessage());
+        }
+    }
+
     @Test
     void badInputShapesAreRejectedBeforeCompute() {
         try (SdSource src = open(SdSource.Layout.DIFFUSERS)) {
