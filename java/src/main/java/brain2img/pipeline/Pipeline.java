@@ -10,7 +10,6 @@ import brain2img.eval.AuditResult;
 import brain2img.eval.Correlation;
 import brain2img.eval.Picture;
 import brain2img.io.Images;
-import brain2img.io.Json;
 import brain2img.io.Npy;
 import brain2img.report.HtmlReport;
 import brain2img.ridge.RidgeCV;
