@@ -1,77 +1,83 @@
 package brain2img.cli;
 
 import brain2img.backend.Backend;
-import brain2img.tensor.Tensor;
+import brain2img.data.Synth;
+import brain2img.eval.AuditResult;
+import brain2img.pipeline.Pipeline;
+import brain2img.pipeline.RunConfig;
+import brain2img.pipeline.Stages;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
-import java.util.Random;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** The README's main command. Until the reconstruction pipeline lands it runs the backend self-check. */
+/** The README's main command: a synthetic data set through the whole pipeline and audit. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Run the embedded default job (currently: backend self-check of gemm and conv2d against naive loops).",
-        footer = {"", "Example:", "  ./brain2img demo"})
+        description = "Synthetic data → ridge decoder → pixel reconstructions → audit against every null → report.html.",
+        footer = {"", "Example:", "  ./brain2img demo            # writes runs/demo/run/report.html"})
 public final class DemoCommand implements Callable<Integer> {
+    @Option(names = "--out", defaultValue = "runs/demo", description = "Folder for the synthetic data and the run (default ${DEFAULT-VALUE}).")
+    Path out;
+    @Option(names = "--images", defaultValue = "400", description = "Synthetic images (10%% are test images, shown 3 times; default ${DEFAULT-VALUE}).")
+    int images;
+    @Option(names = "--voxels", defaultValue = "1500", description = "Simulated voxels (default ${DEFAULT-VALUE}).")
+    int voxels;
+    @Option(names = "--seed", defaultValue = "42", description = "Seed of the synthetic data and of the run (default ${DEFAULT-VALUE}).")
+    long seed;
+    @Option(names = "--weights", defaultValue = "weights", description = "Stable Diffusion weights (diffusers folder); when present the demo also renders X_z, X_c, X_zc (default ${DEFAULT-VALUE}).")
+    Path weights;
+    @Option(names = "--sd-size", defaultValue = "320", description = "Image side of the SD renderings, a multiple of 8 (default ${DEFAULT-VALUE}, as Takagi's z).")
+    int sdSize;
+    @Option(names = "--sd-steps", defaultValue = "50", description = "DDIM steps of the SD renderings (default ${DEFAULT-VALUE}).")
+    int sdSteps;
     @Mixin
     DeviceOption device;
 
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
+        Path data = out.resolve("data");
+        if (!Files.isRegularFile(data.resolve("dataset.json"))) {
+            System.out.println("demo: generating a synthetic data set (" + images + " images, " + voxels + " voxels) in " + data);
+            Synth.generate(data, Synth.Options.of(images, voxels, seed).withImageSize(32));
+        }
+        RunConfig cfg = RunConfig.defaults(data, out.resolve("run")).withSeed(seed);
         try (Backend be = device.open()) {
-            Random rnd = new Random(42);
-            int m = 67, n = 91, k = 129;
-            Tensor a = random(rnd, m, k), b = random(rnd, k, n);
-            Tensor c = be.download(be.matmul(be.upload(a), be.upload(b)));
-            double e1 = relErr(c.toFloatArray(), naiveMatmul(a.toFloatArray(), b.toFloatArray(), m, n, k));
-            System.out.printf("gemm %dx%dx%d: relative error vs naive %.2e%n", m, n, k, e1);
-            Tensor x = random(rnd, 2, 5, 13, 11), w = random(rnd, 7, 5, 3, 3);
-            Tensor y = be.download(be.conv2d(be.upload(x), be.upload(w), null, 1, 1, 1, 1, 1, 1));
-            double e2 = relErr(y.toFloatArray(), naiveConv(x, w));
-            System.out.printf("conv2d 3x3 %s: relative error vs naive %.2e%n", x.shapeString(), e2);
-            boolean ok = e1 < 1e-5 && e2 < 1e-5;
-            System.out.println(ok ? "self-check passed" : "self-check FAILED");
-            return ok ? 0 : 1;
+            Pipeline p = new Pipeline(cfg, be, System.out::println);
+            p.through(Pipeline.Stage.REPORT);
+            AuditResult r = p.audit();
+            if (r != null) summary(r);
         }
-    }
-
-    private static Tensor random(Random r, long... shape) {
-        float[] d = new float[(int) Tensor.numel(shape)];
-        for (int i = 0; i < d.length; i++) d[i] = (float) r.nextGaussian();
-        return Tensor.of(d, shape);
-    }
-
-    private static double[] naiveMatmul(float[] a, float[] b, int m, int n, int k) {
-        double[] c = new double[m * n];
-        for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) {
-            double s = 0;
-            for (int p = 0; p < k; p++) s += (double) a[i * k + p] * b[p * n + j];
-            c[i * n + j] = s;
-        }
-        return c;
-    }
-
-    private static double[] naiveConv(Tensor x, Tensor w) {
-        int bs = x.dimInt(0), ch = x.dimInt(1), h = x.dimInt(2), wd = x.dimInt(3), oc = w.dimInt(0);
-        double[] out = new double[bs * oc * h * wd];
-        for (int b = 0; b < bs; b++) for (int o = 0; o < oc; o++) for (int y = 0; y < h; y++) for (int xx = 0; xx < wd; xx++) {
-            double s = 0;
-            for (int c = 0; c < ch; c++) for (int i = 0; i < 3; i++) for (int j = 0; j < 3; j++) {
-                int yy = y + i - 1, xj = xx + j - 1;
-                if (yy < 0 || yy >= h || xj < 0 || xj >= wd) continue;
-                s += x.getFloat(((long) (b * ch + c) * h + yy) * wd + xj) * w.getFloat(((long) (o * ch + c) * 3 + i) * 3 + j);
+        System.out.println("demo: report " + cfg.out().resolve("report.html") + ", metrics " + cfg.out().resolve("metrics.json"));
+        if (Files.isRegularFile(weights.resolve("model_index.json"))) {
+            // Takagi's path on the same data: z, c, then X_z, X_c, X_zc (slow on a CPU at full SD size)
+            RunConfig sd = RunConfig.defaults(data, out.resolve("run-sd")).withSeed(seed).withTargets("z,c").withWeights(weights)
+                    .withSd(sdSize, sdSteps);
+            System.out.println("demo: Stable Diffusion weights found in " + weights + ": also rendering X_z, X_c, X_zc into " + sd.out());
+            try (Backend be = device.open()) {
+                Stages.create(sd, be, System.out::println).through(Stages.Stage.REPORT);
             }
-            out[((b * oc + o) * h + y) * wd + xx] = s;
+            System.out.println("demo: SD report " + sd.out().resolve("report.html"));
+        } else {
+            System.out.println("demo: no Stable Diffusion weights in " + weights + " (see weights/README.md): pixel reconstructions only");
         }
-        return out;
+        return 0;
     }
 
-    private static double relErr(float[] got, double[] ref) {
-        double num = 0, den = 0;
-        for (int i = 0; i < ref.length; i++) {
-            num += (got[i] - ref[i]) * (got[i] - ref[i]);
-            den += ref[i] * ref[i];
+    private static void summary(AuditResult r) {
+        for (String m : new String[]{"pixcorr", "ssim", "twoway_pixel"}) {
+            AuditResult.Summary s = r.summary(Pipeline.KIND, m);
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "demo: %-12s %.3f [%.3f, %.3f]", m, s.mean(), s.interval().low(), s.interval().high()));
+            for (String nl : Pipeline.NULLS) {
+                line.append(String.format(Locale.ROOT, "  %s %.3f", nl, r.summary("nulls." + nl, m).mean()));
+                Double p = s.pValues().get(nl);
+                if (p != null) line.append(String.format(Locale.ROOT, " (p %.1g)", p));
+            }
+            System.out.println(line);
         }
-        return Math.sqrt(num / den);
     }
 }

@@ -16,9 +16,18 @@ import java.io.UncheckedIOException;
         description = "Reconstructs seen images from fMRI (Takagi & Nishimoto 2023; Shen et al. 2019) and audits how much came from the brain.",
         subcommands = {
                 DemoCommand.class,
+                PipelineCommands.Run.class,
+                PipelineCommands.Features.class,
+                PipelineCommands.Fit.class,
+                PipelineCommands.Decode.class,
+                PipelineCommands.Render.class,
+                PipelineCommands.Evaluate.class,
+                PipelineCommands.Report.class,
                 WeightsCommand.class,
                 SdCommand.class,
                 CudaCommand.class,
+                DataCommand.class,
+                RidgeCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -9,14 +9,17 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,9 +51,34 @@ public final class Npy {
         }
     }
 
+    /** Dtype, shape and where the data starts, as given by a .npy header. */
+    public record Header(DType dtype, long[] shape, long dataOffset) {}
+
     /** Reads one array from a stream; {@code what} names the source in errors. */
     public static Tensor read(InputStream raw, String what) throws IOException {
         DataInputStream in = new DataInputStream(raw);
+        Header h = readHeader(in, what);
+        DType dtype = h.dtype();
+        long[] shape = h.shape();
+        Tensor t = Tensor.allocateHeap(dtype, shape);
+        long bytes = t.numel() * dtype.bytes;
+        byte[] buf = new byte[1 << 20];
+        MemorySegment seg = t.segment();
+        for (long pos = 0; pos < bytes; ) {
+            int n = (int) Math.min(buf.length, bytes - pos);
+            int r = in.read(buf, 0, n);
+            if (r < 0) throw new FormatException(what + ": truncated: expected " + bytes + " data bytes for "
+                    + t.shapeString() + ", got " + pos);
+            MemorySegment.copy(buf, 0, seg, ValueLayout.JAVA_BYTE, pos, r);
+            pos += r;
+        }
+        // Heap storage is native-endian; npy is little-endian. Same on every platform this runs on (x86-64, arm64).
+        if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) throw new FormatException("big-endian hosts are not supported");
+        return t;
+    }
+
+    /** Parses the magic and header of a .npy stream, leaving {@code in} at the first data byte. */
+    public static Header readHeader(DataInputStream in, String what) throws IOException {
         byte[] magic = new byte[6];
         try {
             in.readFully(magic);
@@ -76,23 +104,34 @@ public final class Npy {
         if (f.group(1).equals("True")) {
             throw new FormatException(what + ": Fortran-order arrays are not supported; save with np.ascontiguousarray");
         }
-        DType dtype = dtypeOf(d.group(1), what);
-        long[] shape = parseShape(s.group(1), what);
-        Tensor t = Tensor.allocateHeap(dtype, shape);
-        long bytes = t.numel() * dtype.bytes;
-        byte[] buf = new byte[1 << 20];
-        MemorySegment seg = t.segment();
-        for (long pos = 0; pos < bytes; ) {
-            int n = (int) Math.min(buf.length, bytes - pos);
-            int r = in.read(buf, 0, n);
-            if (r < 0) throw new FormatException(what + ": truncated: expected " + bytes + " data bytes for "
-                    + t.shapeString() + ", got " + pos);
-            MemorySegment.copy(buf, 0, seg, ValueLayout.JAVA_BYTE, pos, r);
-            pos += r;
+        int prefix = 6 + 2 + (major == 1 ? 2 : 4);
+        return new Header(dtypeOf(d.group(1), what), parseShape(s.group(1), what), prefix + headerLen);
+    }
+
+    /**
+     * Maps a .npy file read-only instead of reading it: the tensor is a view of the file (any size), unmapped
+     * when the GC finds it unreachable. Checks that the file holds all the data its header promises.
+     */
+    public static Tensor map(Path file) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            Header h;
+            try (InputStream in = new java.io.BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+                h = readHeader(new DataInputStream(in), file.toString());
+            }
+            long bytes = Tensor.numel(h.shape()) * h.dtype().bytes;
+            if (ch.size() < h.dataOffset() + bytes) {
+                throw new FormatException(file + ": truncated: header promises " + bytes + " data bytes for "
+                        + h.dtype().lower() + java.util.Arrays.toString(h.shape()) + ", file has " + (ch.size() - h.dataOffset()));
+            }
+            MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, h.dataOffset(), Math.max(bytes, 0), Arena.ofAuto());
+            return Tensor.wrap(seg, h.dtype(), h.shape());
+        } catch (NoSuchFileException e) {
+            throw new FormatException(file + ": no such file");
+        } catch (EOFException e) {
+            throw new FormatException(file + ": truncated .npy header");
+        } catch (IOException e) {
+            throw new FormatException(file + ": cannot read (" + e.getMessage() + ")", e);
         }
-        // Heap storage is native-endian; npy is little-endian. Same on every platform this runs on (x86-64, arm64).
-        if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) throw new FormatException("big-endian hosts are not supported");
-        return t;
     }
 
     private static DType dtypeOf(String descr, String what) {
@@ -132,12 +171,17 @@ public final class Npy {
     }
 
     public static void write(OutputStream out, Tensor t) throws IOException {
-        if (t.dtype().numpyDescr == null) throw new IllegalArgumentException(t.dtype() + " has no NumPy equivalent");
+        out.write(header(t.dtype(), t.shape()));
+        SafeTensors.writeData(out, t);
+    }
+
+    /** The header bytes of a C-order .npy of this dtype and shape; the data (little-endian) follows it. */
+    public static byte[] header(DType dtype, long[] s) throws IOException {
+        if (dtype.numpyDescr == null) throw new IllegalArgumentException(dtype + " has no NumPy equivalent");
         StringBuilder shape = new StringBuilder("(");
-        long[] s = t.shape();
         for (int i = 0; i < s.length; i++) shape.append(s[i]).append(s.length == 1 ? "," : (i + 1 < s.length ? ", " : ""));
         shape.append(")");
-        String dict = "{'descr': '" + t.dtype().numpyDescr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+        String dict = "{'descr': '" + dtype.numpyDescr + "', 'fortran_order': False, 'shape': " + shape + ", }";
         int base = MAGIC.length + 2 + 2;
         int total = (base + dict.length() + 1 + 63) / 64 * 64;
         boolean v2 = total - base > 65535;
@@ -156,8 +200,7 @@ public final class Npy {
         if (v2) len.putInt(h.length()); else len.putShort((short) h.length());
         head.write(len.array());
         head.write(h.toString().getBytes(StandardCharsets.ISO_8859_1));
-        out.write(head.toByteArray());
-        SafeTensors.writeData(out, t);
+        return head.toByteArray();
     }
 
     // ------------------------------------------------------------------ npz

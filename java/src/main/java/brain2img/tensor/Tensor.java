@@ -258,6 +258,13 @@ public final class Tensor implements AutoCloseable {
         return base instanceof float[] a && a.length == numel() ? a : null;
     }
 
+    /** Like {@link #heapFloats()} for f64: the backing double array when it is exactly this tensor, else null. */
+    public double[] heapDoubles() {
+        if (dtype != DType.F64 || segment.address() != 0) return null;
+        Object base = segment.heapBase().orElse(null);
+        return base instanceof double[] a && a.length == numel() ? a : null;
+    }
+
     /** The elements as a float array: the backing array itself where {@link #heapFloats()} allows, else a copy. */
     public float[] floats() {
         float[] a = heapFloats();

@@ -1,0 +1,137 @@
+package brain2img.cli;
+
+import brain2img.backend.Backend;
+import brain2img.pipeline.Pipeline;
+import brain2img.pipeline.RunConfig;
+import brain2img.pipeline.Stages;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** The pipeline stages as commands; each runs the stages before it when they are not up to date. */
+public final class PipelineCommands {
+    private PipelineCommands() {}
+
+    /** Options shared by every stage: where the data and the run are, and what the run.json may set. */
+    static final class RunOptions {
+        @Option(names = "--data", paramLabel = "DIR", description = "Data set folder (brain2img format: dataset.json, responses, trials, stimuli).")
+        Path data;
+        @Option(names = "--out", paramLabel = "RUN", required = true, description = "Run folder: every stage's outputs, metrics.json, report.html.")
+        Path out;
+        @Option(names = "--targets", paramLabel = "pixels|z,c", description = "What the decoder predicts (default pixels; z,c needs Stable Diffusion weights).")
+        String targets;
+        @Option(names = "--weights", paramLabel = "W", description = "Stable Diffusion weights (for --targets z,c).")
+        Path weights;
+        @Option(names = "--samples", paramLabel = "K", description = "Samples per image (seeds seed..seed+K-1; pixel targets are deterministic: 1).")
+        Integer samples;
+        @Option(names = "--seed", description = "Seed of every random choice (default 42).")
+        Long seed;
+        @Option(names = "--config", paramLabel = "run.json", description = "Run settings as JSON (keys: data, targets, weights, samples, seed, pixel_size, roi, alphas, folds, bootstrap, permutations, pixel_space); options given here win.")
+        Path config;
+        @Option(names = "--pixel-size", paramLabel = "S", description = "Side of the pixel targets (default: the stimulus side, at most 32).")
+        Integer pixelSize;
+        @Option(names = "--roi", description = "ROI the decoder reads (default: early where the data set has it, else all voxels).")
+        String roi;
+        @Option(names = "--force", description = "Recompute every stage even when up to date.")
+        boolean force;
+
+        /** Defaults, then RUN/run.json of an earlier stage, then --config, then the options given. */
+        RunConfig resolve() {
+            try {
+                RunConfig c = RunConfig.defaults(null, out);
+                Path saved = out.resolve("run.json");
+                if (Files.isRegularFile(saved)) c = RunConfig.read(saved, c);
+                if (config != null) {
+                    if (!Files.isRegularFile(config)) throw new Main.UsageException("--config: no such file: " + config);
+                    c = RunConfig.read(config, c);
+                }
+                if (data != null) c = c.withData(data);
+                if (targets != null) c = c.withTargets(targets);
+                if (weights != null) c = c.withWeights(weights);
+                if (samples != null) c = c.withSamples(samples);
+                if (seed != null) c = c.withSeed(seed);
+                if (pixelSize != null) c = c.withPixelSize(pixelSize);
+                if (roi != null) c = c.withRoi(roi);
+                c = c.withOut(out);
+                if (c.data() == null) throw new Main.UsageException("--data DIR is required (or a run.json in " + out + " from an earlier stage)");
+                return c;
+            } catch (IllegalArgumentException e) { // a bad value in the options or the config
+                throw new Main.UsageException(e.getMessage());
+            }
+        }
+    }
+
+    abstract static class StageCommand implements Callable<Integer> {
+        @Mixin
+        RunOptions run;
+        @Mixin
+        DeviceOption device;
+
+        abstract Pipeline.Stage stage();
+
+        @Override
+        public Integer call() throws IOException {
+            RunConfig cfg = run.resolve();
+            try (Backend be = device.open()) {
+                Stages p = Stages.create(cfg, be, System.out::println);
+                if (run.force) p.invalidate();
+                p.through(stage());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "features", mixinStandardHelpOptions = true, description = "Compute the training targets of every image (pixels at the target size).",
+            footer = {"", "Example:", "  brain2img features --data data/digits --out runs/digits"})
+    public static final class Features extends StageCommand {
+        Pipeline.Stage stage() { return Pipeline.Stage.FEATURES; }
+    }
+
+    @Command(name = "fit", mixinStandardHelpOptions = true, description = "Fit the ridge decoder (and the permuted-fit null) on single training trials.",
+            footer = {"", "Example:", "  brain2img fit --data data/digits --out runs/digits"})
+    public static final class Fit extends StageCommand {
+        Pipeline.Stage stage() { return Pipeline.Stage.FIT; }
+    }
+
+    @Command(name = "decode", mixinStandardHelpOptions = true, description = "Predict the targets of the test images (and of every null) from averaged responses.",
+            footer = {"", "Example:", "  brain2img decode --out runs/digits"})
+    public static final class Decode extends StageCommand {
+        Pipeline.Stage stage() { return Pipeline.Stage.DECODE; }
+    }
+
+    @Command(name = "render", mixinStandardHelpOptions = true, description = "Turn decoded targets into reconstruction images (npy and PNG).",
+            footer = {"", "Example:", "  brain2img render --out runs/digits"})
+    public static final class Render extends StageCommand {
+        Pipeline.Stage stage() { return Pipeline.Stage.RENDER; }
+    }
+
+    @Command(name = "evaluate", mixinStandardHelpOptions = true, description = "Score reconstructions and nulls: metrics.json (CIs, p-values) and per_image.csv.",
+            footer = {"", "Example:", "  brain2img evaluate --out runs/digits"})
+    public static final class Evaluate extends StageCommand {
+        Pipeline.Stage stage() { return Pipeline.Stage.EVALUATE; }
+    }
+
+    @Command(name = "report", mixinStandardHelpOptions = true, description = "Write the self-contained report.html of a run.",
+            footer = {"", "Example:", "  brain2img report --out runs/digits"})
+    public static final class Report extends StageCommand {
+        Pipeline.Stage stage() { return Pipeline.Stage.REPORT; }
+    }
+
+    @Command(name = "run", mixinStandardHelpOptions = true, description = "Run every stage: features, fit, decode, render, evaluate, report.",
+            footer = {"", "Example:", "  brain2img run --data data/digits --out runs/digits --seed 42"})
+    public static final class Run extends StageCommand {
+        Pipeline.Stage stage() { return Pipeline.Stage.REPORT; }
+
+        @Override
+        public Integer call() throws IOException {
+            int rc = super.call();
+            System.out.println("wrote " + run.out.resolve("metrics.json") + " and " + run.out.resolve("report.html"));
+            return rc;
+        }
+    }
+}

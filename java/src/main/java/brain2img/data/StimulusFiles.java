@@ -1,0 +1,115 @@
+package brain2img.data;
+
+import brain2img.io.FormatException;
+import brain2img.tensor.Tensor;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.awt.image.Raster;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Stimulus images as 8-bit PNG files and (C,H,W) tensors in [0,1] (value v/255; C = 1 grey or 3 RGB). Values
+ * are rounded to the nearest of the 256 levels on writing, so a tensor that already holds multiples of 1/255
+ * comes back bit for bit.
+ */
+final class StimulusFiles {
+    static {
+        ImageIO.setUseCache(false); // the default disk cache makes each small PNG write several times slower
+    }
+
+    private StimulusFiles() {}
+
+    /**
+     * Writes the image as an 8-bit PNG with a small encoder of our own (ImageIO's writer costs milliseconds per
+     * small image). Not atomic by itself: {@link DatasetWriter} writes into a temporary directory it renames.
+     */
+    static void write(Path file, Tensor chw) throws IOException {
+        Files.write(file, encodePng(chw));
+    }
+
+    /** PNG: signature, IHDR (8-bit, grey or RGB), one zlib IDAT of scanlines with filter type 0, IEND. */
+    static byte[] encodePng(Tensor chw) throws IOException {
+        if (chw.rank() != 3 || (chw.dim(0) != 1 && chw.dim(0) != 3)) {
+            throw new IllegalArgumentException("stimulus must be (1,H,W) or (3,H,W), got " + chw.shapeString());
+        }
+        int c = chw.dimInt(0), h = chw.dimInt(1), w = chw.dimInt(2);
+        long plane = (long) h * w;
+        byte[] raw = new byte[h * (1 + w * c)];
+        int o = 0;
+        for (int y = 0; y < h; y++) {
+            raw[o++] = 0; // filter: none
+            for (int x = 0; x < w; x++) {
+                for (int k = 0; k < c; k++) {
+                    float v = chw.getFloat(k * plane + (long) y * w + x);
+                    raw[o++] = (byte) Math.round(Math.max(0f, Math.min(1f, v)) * 255f);
+                }
+            }
+        }
+        java.io.ByteArrayOutputStream z = new java.io.ByteArrayOutputStream(raw.length / 2 + 64);
+        try (java.util.zip.DeflaterOutputStream d = new java.util.zip.DeflaterOutputStream(z, new java.util.zip.Deflater(6))) {
+            d.write(raw);
+        }
+        java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream(z.size() + 64);
+        png.write(new byte[]{(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
+        java.nio.ByteBuffer ihdr = java.nio.ByteBuffer.allocate(13).putInt(w).putInt(h)
+                .put((byte) 8).put((byte) (c == 1 ? 0 : 2)).put((byte) 0).put((byte) 0).put((byte) 0);
+        chunk(png, "IHDR", ihdr.array());
+        chunk(png, "IDAT", z.toByteArray());
+        chunk(png, "IEND", new byte[0]);
+        return png.toByteArray();
+    }
+
+    private static void chunk(java.io.ByteArrayOutputStream out, String type, byte[] data) throws IOException {
+        byte[] t = type.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        out.write(java.nio.ByteBuffer.allocate(4).putInt(data.length).array());
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(t);
+        crc.update(data);
+        out.write(t);
+        out.write(data);
+        out.write(java.nio.ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+    }
+
+    static Tensor read(Path file) {
+        BufferedImage img;
+        try {
+            img = ImageIO.read(file.toFile());
+        } catch (IOException e) {
+            throw new FormatException(file + ": cannot decode PNG (" + e.getMessage() + ")", e);
+        }
+        if (img == null) {
+            throw new FormatException(file + (Files.exists(file) ? ": not a PNG image" : ": no such file"));
+        }
+        Raster r = img.getRaster();
+        int bands = r.getNumBands();
+        int c = bands >= 3 ? 3 : 1; // an alpha band, if any, is dropped
+        if (img.getColorModel().getComponentSize(0) != 8 && img.getType() != BufferedImage.TYPE_BYTE_INDEXED) {
+            throw new FormatException(file + ": only 8-bit images are supported");
+        }
+        int h = img.getHeight(), w = img.getWidth();
+        float[] out = new float[c * h * w];
+        int plane = h * w;
+        boolean direct = img.getType() == BufferedImage.TYPE_BYTE_GRAY || img.getType() == BufferedImage.TYPE_3BYTE_BGR
+                || img.getType() == BufferedImage.TYPE_4BYTE_ABGR || img.getType() == BufferedImage.TYPE_CUSTOM;
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                int i = y * w + x;
+                if (direct) {
+                    for (int k = 0; k < c; k++) out[k * plane + i] = r.getSample(x, y, k) / 255f;
+                } else { // palette and packed types: go through the colour model
+                    int rgb = img.getRGB(x, y);
+                    if (c == 1) out[i] = (rgb & 0xff) / 255f;
+                    else {
+                        out[i] = ((rgb >> 16) & 0xff) / 255f;
+                        out[plane + i] = ((rgb >> 8) & 0xff) / 255f;
+                        out[2 * plane + i] = (rgb & 0xff) / 255f;
+                    }
+                }
+            }
+        }
+        return Tensor.of(out, c, h, w);
+    }
+}

@@ -1,0 +1,409 @@
+package brain2img.pipeline;
+
+import brain2img.backend.Backend;
+import brain2img.data.Averaged;
+import brain2img.data.Dataset;
+import brain2img.data.Split;
+import brain2img.data.Trial;
+import brain2img.eval.Audit;
+import brain2img.eval.AuditResult;
+import brain2img.eval.Picture;
+import brain2img.io.FormatException;
+import brain2img.io.Images;
+import brain2img.io.Npy;
+import brain2img.report.HtmlReport;
+import brain2img.ridge.RidgeCV;
+import brain2img.ridge.RidgeModel;
+import brain2img.ridge.RidgeOptions;
+import brain2img.tensor.DType;
+import brain2img.tensor.Tensor;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Takagi &amp; Nishimoto's path (targets z,c): ridge from early voxels to the VAE latent z and from ventral
+ * voxels to the CLIP text conditioning c (averaged over an image's captions), then three renderings:
+ * X_z (VAE decoding of decoded z), X_c (text-to-image from decoded c) and X_zc (img2img from X_z conditioned on
+ * decoded c: strength, DDIM steps, guidance from the config, unconditional = empty prompt), K samples with
+ * seeds seed…seed+K−1. Run-folder layout as in {@link Pipeline}, with features/{z,c}, models/{z,c}*,
+ * decoded/{z,c}/ and recon/X_*.npy (plus recon/&lt;name&gt;.z.npy: the VAE latents of every reconstruction,
+ * the "z" feature space of the audit).
+ *
+ * <p>The nulls get (z, c) pairs through the identical X_zc renderer: shuffled test responses, the
+ * permuted-fit decoders, the training means, the nearest training image by decoded z (its true z and c), and
+ * the ceiling (the test image's own z and c); caption-only sends the image's own captions (its true c)
+ * through text-to-image, X_c's renderer.
+ */
+public final class SdPipeline implements Stages {
+    public static final List<String> KINDS = List.of("X_z", "X_c", "X_zc");
+    /** The pixel nulls plus caption-only: the image's true captions (its ceiling c) straight into text-to-image. */
+    public static final List<String> NULLS = java.util.stream.Stream.concat(Pipeline.NULLS.stream(), java.util.stream.Stream.of("caption_only")).toList();
+    static final String CAPTION_ONLY = "caption_only";
+    static final String DECODED = "decoded";
+    static final List<String> TARGETS = List.of("z", "c");
+    static final int BATCH = 8;
+
+    private final RunConfig cfg;
+    private final Backend backend;
+    private final Consumer<String> log;
+    private final Path out;
+    private final Stamps stamps;
+    private Dataset dataset;
+    private AuditResult audit;
+
+    public SdPipeline(RunConfig cfg, Backend backend, Consumer<String> log) {
+        if (cfg.out() == null) throw new IllegalArgumentException("no run folder (--out) given");
+        if (!cfg.targets().equals("z,c")) throw new IllegalArgumentException("SdPipeline runs targets z,c, not " + cfg.targets());
+        if (cfg.weights() == null) throw new IllegalArgumentException("--targets z,c needs Stable Diffusion weights (--weights)");
+        this.cfg = cfg;
+        this.backend = backend;
+        this.log = log;
+        this.out = cfg.out();
+        this.stamps = new Stamps(out);
+    }
+
+    @Override
+    public void through(Stage last) throws IOException {
+        Files.createDirectories(out);
+        cfg.write(out.resolve("run.json"));
+        Stages.run(last, log, this::features, this::fit, this::decode, this::render, this::evaluate, this::report);
+    }
+
+    @Override
+    public void invalidate() throws IOException {
+        stamps.clear();
+    }
+
+    @Override
+    public AuditResult audit() {
+        return audit;
+    }
+
+    // ---------------------------------------------------------------- stages
+
+    boolean features() throws IOException {
+        Dataset ds = dataset();
+        String key = featuresKey();
+        if (stamps.upToDate("features", key, f("features/z/train.npy"), f("features/c/test.npy"), f("features/sd/test_ids.npy"))) return false;
+        if (!ds.hasCaptions()) throw new IllegalArgumentException(ds.dir() + ": the c target needs captions, and this data set has none");
+        try (SdModels sd = new SdModels(cfg.weights(), backend, cfg.sdSize())) {
+            for (Split split : Split.values()) {
+                List<Integer> ids = ds.imageIds(split);
+                List<float[]> z = new ArrayList<>(), c = new ArrayList<>();
+                for (int i0 = 0; i0 < ids.size(); i0 += BATCH) {
+                    List<Integer> chunk = ids.subList(i0, Math.min(ids.size(), i0 + BATCH));
+                    z.addAll(Arrays.asList(sd.encode(chunk.stream().map(id -> Picture.of(ds.stimulus(id))).toList())));
+                    for (int id : chunk) {
+                        List<String> caps = ds.captions(id);
+                        if (caps.isEmpty()) throw new IllegalArgumentException(ds.dir() + ": image " + id + " has no captions (needed for c)");
+                        c.add(sd.conditioning(caps));
+                    }
+                }
+                Npy.write(f("features/z/" + split.lower() + ".npy"), matrix(z));
+                Npy.write(f("features/c/" + split.lower() + ".npy"), matrix(c));
+                Npy.write(f("features/sd/" + split.lower() + "_ids.npy"), Tensor.ofInts(ids.stream().mapToInt(Integer::intValue).toArray(), ids.size()));
+                log.accept("features: " + ids.size() + " " + split.lower() + " images → z (" + z.get(0).length + " values, VAE mean at "
+                        + cfg.sdSize() + " px) and c (" + c.get(0).length + " values, CLIP hidden states averaged over captions)");
+            }
+        }
+        stamps.write("features", key);
+        return true;
+    }
+
+    boolean fit() throws IOException {
+        String key = fitKey();
+        if (stamps.upToDate("fit", key, f("models/z.safetensors"), f("models/c.safetensors"), f("models/z.permuted_fit.safetensors"),
+                f("models/c.permuted_fit.safetensors"))) return false;
+        Dataset ds = dataset();
+        int[] ids = Npy.read(f("features/sd/train_ids.npy")).toIntArray();
+        Map<Integer, Integer> row = Pipeline.rowOf(ids);
+        List<Trial> trials = ds.trials(Split.TRAIN);
+        int[] groups = trials.stream().mapToInt(Trial::imageId).toArray();
+        int[] targetRow = new int[trials.size()], perm = Pipeline.derangement(ids.length, cfg.seed() + 1), permutedRow = new int[trials.size()];
+        for (int t = 0; t < targetRow.length; t++) {
+            targetRow[t] = row.get(trials.get(t).imageId());
+            permutedRow[t] = perm[targetRow[t]];
+        }
+        RidgeOptions opt = RidgeOptions.defaults(cfg.alphas()).withFolds(cfg.folds()).withGroups(groups).withStandardize(true);
+        for (String target : TARGETS) {
+            int[] vox = voxels(ds, target);
+            Tensor x = Pipeline.gather(ds.responses(), trials.stream().mapToInt(Trial::index).toArray(), vox);
+            Tensor y = Npy.read(f("features/" + target + "/train.npy"));
+            log.accept("fit: " + target + " from " + vox.length + " voxels (" + roiName(ds, target) + "), " + trials.size() + " trials → " + y.dim(1) + " targets");
+            RidgeModel m = RidgeCV.fit(backend, x, Pipeline.rows(y, targetRow), opt, s -> log.accept("fit " + target + ": " + s));
+            m.putMetadata("roi", roiName(ds, target));
+            m.save(f("models/" + target + ".safetensors"));
+            RidgeModel p = RidgeCV.fit(backend, x, Pipeline.rows(y, permutedRow), opt, s -> log.accept("fit " + target + " (permuted): " + s));
+            p.putMetadata("roi", roiName(ds, target));
+            p.putMetadata("targets", target + ", training images deranged with seed " + (cfg.seed() + 1));
+            p.save(f("models/" + target + ".permuted_fit.safetensors"));
+        }
+        stamps.write("fit", key);
+        return true;
+    }
+
+    boolean decode() throws IOException {
+        String key = fitKey();
+        List<String> names = names();
+        List<Path> files = new ArrayList<>();
+        for (String t : TARGETS) for (String n : names) files.add(f("decoded/" + t + "/" + n + ".npy"));
+        if (stamps.upToDate("decode", key, files.toArray(Path[]::new))) return false;
+        Dataset ds = dataset();
+        int[] testIds = Npy.read(f("features/sd/test_ids.npy")).toIntArray();
+        Averaged avg = ds.average(Split.TEST);
+        if (!Arrays.equals(avg.imageIds(), testIds)) throw new IllegalStateException("test images of " + ds.dir() + " changed since the features stage; rerun with --force");
+        int n = testIds.length;
+        int[] all = new int[n], shuffle = Pipeline.derangement(n, cfg.seed() + 2);
+        Arrays.setAll(all, i -> i);
+        int[] nearest = null;
+        for (String t : TARGETS) { // z first: the nearest training image is chosen by decoded z
+            Tensor x = Pipeline.gather(avg.responses(), all, voxels(ds, t));
+            Tensor train = Npy.read(f("features/" + t + "/train.npy")), test = Npy.read(f("features/" + t + "/test.npy"));
+            RidgeModel model = RidgeModel.load(f("models/" + t + ".safetensors"));
+            Tensor decoded = model.predict(x).to(DType.F32);
+            if (nearest == null) nearest = Pipeline.nearestRows(decoded, train);
+            Path dir = f("decoded/" + t);
+            Npy.write(dir.resolve(DECODED + ".npy"), decoded);
+            Npy.write(dir.resolve("shuffled.npy"), model.predict(Pipeline.rows(x, shuffle)).to(DType.F32));
+            Npy.write(dir.resolve("permuted_fit.npy"), RidgeModel.load(f("models/" + t + ".permuted_fit.safetensors")).predict(x).to(DType.F32));
+            Npy.write(dir.resolve("train_mean.npy"), Pipeline.rows(Pipeline.meanRow(train), new int[n]));
+            Npy.write(dir.resolve("nearest_train.npy"), Pipeline.rows(train, nearest));
+            Npy.write(dir.resolve("ceiling.npy"), test);
+        }
+        log.accept("decode: z and c of " + n + " test images, and of the nulls " + String.join(", ", Pipeline.NULLS) + " (caption_only uses the ceiling's c)");
+        stamps.write("decode", key);
+        return true;
+    }
+
+    boolean render() throws IOException {
+        String key = renderKey();
+        List<String> sets = new ArrayList<>(KINDS);
+        sets.addAll(NULLS);
+        if (stamps.upToDate("render", key, sets.stream().map(s -> f("recon/" + s + ".z.npy")).toArray(Path[]::new))) return false;
+        int[] testIds = Npy.read(f("features/sd/test_ids.npy")).toIntArray();
+        int k = cfg.samples();
+        try (SdModels sd = new SdModels(cfg.weights(), backend, cfg.sdSize())) {
+            for (String set : sets) {
+                String source = KINDS.contains(set) ? DECODED : set.equals(CAPTION_ONLY) ? Pipeline.CEILING : set;
+                float[][] z = rowsOf(f("decoded/z/" + source + ".npy")), c = rowsOf(f("decoded/c/" + source + ".npy"));
+                int samples = set.equals("X_z") ? 1 : k; // the VAE decoding is deterministic
+                Picture[][] pics = new Picture[z.length][samples];
+                for (int i0 = 0; i0 < z.length; i0 += BATCH) {
+                    int i1 = Math.min(z.length, i0 + BATCH);
+                    float[][] zb = Arrays.copyOfRange(z, i0, i1), cb = Arrays.copyOfRange(c, i0, i1);
+                    boolean img2img = !set.equals("X_z") && !set.equals("X_c") && !set.equals(CAPTION_ONLY);
+                    Tensor init = img2img ? sd.initLatent(zb) : null;
+                    for (int s = 0; s < samples; s++) {
+                        long seed = cfg.seed() + s;
+                        Picture[] p = set.equals("X_z") ? sd.decode(zb)
+                                : img2img ? sd.imageToImage(init, cb, seed, cfg.sdSteps(), cfg.guidance(), cfg.strength())
+                                : sd.textToImage(cb, seed, cfg.sdSteps(), cfg.guidance());
+                        for (int i = i0; i < i1; i++) pics[i][s] = p[i - i0];
+                    }
+                }
+                log.accept(String.format(Locale.ROOT, "render: %s, %d sample%s per image (seeds %d..%d)", set, samples, samples == 1 ? "" : "s",
+                        cfg.seed(), cfg.seed() + samples - 1));
+                save(set, pics, testIds, sd);
+            }
+        }
+        stamps.write("render", key);
+        return true;
+    }
+
+    boolean evaluate() throws IOException {
+        String key = evaluateKey();
+        Path metrics = f("metrics.json"), csv = f("per_image.csv");
+        if (stamps.upToDate("evaluate", key, metrics, csv)) return false;
+        AuditResult r = score();
+        r.writeMetricsJson(metrics, settings());
+        r.writePerImageCsv(csv, Npy.read(f("features/sd/test_ids.npy")).toIntArray());
+        for (String kind : KINDS) {
+            AuditResult.Summary pc = r.summary(kind, "pixcorr"), tw = r.summary(kind, "twoway_pixel");
+            log.accept(String.format(Locale.ROOT, "evaluate: %s PixCorr %.3f [%.3f, %.3f], two-way %.3f", kind, pc.mean(), pc.interval().low(),
+                    pc.interval().high(), tw.mean()));
+        }
+        stamps.write("evaluate", key);
+        return true;
+    }
+
+    boolean report() throws IOException {
+        String key = evaluateKey();
+        Path file = f("report.html");
+        if (stamps.upToDate("report", key, file)) return false;
+        AuditResult r = audit != null ? audit : score();
+        int[] ids = Npy.read(f("features/sd/test_ids.npy")).toIntArray();
+        HtmlReport rep = new HtmlReport("brain2img run (Stable Diffusion z,c): " + dataset().name()).groundTruth(truth(ids), ids);
+        for (String kind : KINDS) rep.column(kind, recon(kind));
+        for (String nl : NULLS) rep.column("null: " + nl + (nl.equals(CAPTION_ONLY) ? " (X_c)" : " (X_zc)"), recon(nl));
+        rep.audit(r).settings(settings()).write(file);
+        log.accept("report: " + file);
+        stamps.write("report", key);
+        return true;
+    }
+
+    // ---------------------------------------------------------------- evaluation
+
+    private AuditResult score() throws IOException {
+        int[] ids = Npy.read(f("features/sd/test_ids.npy")).toIntArray();
+        Picture[] truth = truth(ids);
+        int[] space = Audit.pixelSpaceSize(truth[0].height(), truth[0].width(), cfg.pixelSpace());
+        int[] trainIds = Npy.read(f("features/sd/train_ids.npy")).toIntArray();
+        Picture[] training = new Picture[trainIds.length];
+        for (int i = 0; i < training.length; i++) training[i] = Picture.of(dataset().stimulus(trainIds[i])).resize(space[0], space[1]);
+        Map<String, double[][]> truthFeatures = Map.of("z", Pipeline.toRows(Npy.read(f("features/z/test.npy"))));
+        Audit a = new Audit(truth, truthFeatures, training, new Audit.Options(cfg.bootstrap(), cfg.permutations(), cfg.seed(), cfg.pixelSpace()));
+        List<Audit.Entry> kinds = new ArrayList<>(), nulls = new ArrayList<>();
+        for (String kind : KINDS) kinds.add(entry(kind));
+        for (String nl : NULLS) nulls.add(entry(nl));
+        log.accept("evaluate: scoring " + truth.length + " test images: " + String.join(", ", KINDS) + " and " + nulls.size() + " nulls (rendered as X_zc; caption_only as X_c)");
+        audit = a.run(kinds, nulls, List.of(Pipeline.CEILING));
+        return audit;
+    }
+
+    private Audit.Entry entry(String name) {
+        Tensor z = Npy.read(f("recon/" + name + ".z.npy")); // (n,K,dz)
+        int n = z.dimInt(0), k = z.dimInt(1), d = z.dimInt(2);
+        double[] all = z.toDoubleArray();
+        double[][][] v = new double[n][k][];
+        for (int i = 0; i < n; i++) for (int s = 0; s < k; s++) v[i][s] = Arrays.copyOfRange(all, (i * k + s) * d, (i * k + s + 1) * d);
+        return new Audit.Entry(name, recon(name), Map.of("z", v));
+    }
+
+    private Picture[] truth(int[] ids) {
+        Picture[] t = new Picture[ids.length];
+        for (int i = 0; i < ids.length; i++) t[i] = Picture.of(dataset().stimulus(ids[i]));
+        return t;
+    }
+
+    private Picture[][] recon(String name) {
+        Tensor r = Npy.read(f("recon/" + name + ".npy"));
+        if (r.rank() != 5) throw new FormatException(f("recon/" + name + ".npy") + ": expected (n,K,C,h,w), got " + r.shapeString());
+        int n = r.dimInt(0), k = r.dimInt(1);
+        Picture[][] p = new Picture[n][k];
+        for (int i = 0; i < n; i++) for (int s = 0; s < k; s++) p[i][s] = Picture.of(r.get(i).get(s));
+        return p;
+    }
+
+    /** recon/&lt;set&gt;.npy (n,K,3,S,S), its VAE latents recon/&lt;set&gt;.z.npy (n,K,dz), and PNGs of sample 0. */
+    private void save(String set, Picture[][] pics, int[] ids, SdModels sd) throws IOException {
+        int n = pics.length, k = pics[0].length, d = pics[0][0].data().length;
+        float[] img = new float[n * k * d];
+        List<Picture> flat = new ArrayList<>();
+        for (int i = 0; i < n; i++) for (int s = 0; s < k; s++) {
+            double[] v = pics[i][s].data();
+            for (int j = 0; j < d; j++) img[(i * k + s) * d + j] = (float) v[j];
+            flat.add(pics[i][s]);
+        }
+        List<float[]> z = new ArrayList<>();
+        for (int i0 = 0; i0 < flat.size(); i0 += BATCH) z.addAll(Arrays.asList(sd.encode(flat.subList(i0, Math.min(flat.size(), i0 + BATCH)))));
+        int dz = z.get(0).length;
+        float[] zs = new float[n * k * dz];
+        for (int j = 0; j < z.size(); j++) System.arraycopy(z.get(j), 0, zs, j * dz, dz);
+        Picture p0 = pics[0][0];
+        Npy.write(f("recon/" + set + ".npy"), Tensor.of(img, n, k, p0.channels(), p0.height(), p0.width()));
+        for (int i = 0; i < n; i++) {
+            float[] png = new float[d];
+            double[] v = pics[i][0].data();
+            for (int j = 0; j < d; j++) png[j] = (float) (2 * v[j] - 1);
+            Images.write(f("recon/" + set + "/" + ids[i] + ".png"), Tensor.of(png, p0.channels(), p0.height(), p0.width()));
+        }
+        Npy.write(f("recon/" + set + ".z.npy"), Tensor.of(zs, n, k, dz));
+    }
+
+    private Map<String, Object> settings() {
+        Map<String, Object> s = new LinkedHashMap<>(cfg.toMap());
+        Dataset ds = dataset();
+        s.put("dataset", ds.name());
+        var prov = ds.metadata().path("provenance");
+        if (!prov.isMissingNode()) s.put("dataset_provenance", prov);
+        s.put("roi_z", roiName(ds, "z"));
+        s.put("roi_c", roiName(ds, "c"));
+        s.put("renderers", "X_z: VAE decode of decoded z; X_c: txt2img from decoded c; X_zc: img2img from X_z (re-encoded) with decoded c, strength "
+                + cfg.strength() + ", " + cfg.sdSteps() + " DDIM steps (diffusers convention), guidance " + cfg.guidance() + ", unconditional = empty prompt; "
+                + "seeds " + cfg.seed() + ".." + (cfg.seed() + cfg.samples() - 1) + "; size " + cfg.sdSize());
+        s.put("nulls", "each null's (z, c) through X_zc: shuffled test responses, permuted-fit decoders, training means, the nearest training image by decoded z, "
+                + "ceiling = the test image's own z and c (not tested); caption_only = the image's own caption conditioning through X_c (text-to-image)");
+        s.put("feature_space_z", "VAE posterior mean of each reconstruction at " + cfg.sdSize() + " px vs the ground truth's");
+        String v = SdPipeline.class.getPackage().getImplementationVersion();
+        s.put("brain2img_version", v == null ? "dev" : v);
+        s.put("java", Runtime.version().toString());
+        return s;
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private Path f(String relative) {
+        return out.resolve(relative);
+    }
+
+    private List<String> names() {
+        List<String> names = new ArrayList<>(List.of(DECODED));
+        names.addAll(Pipeline.NULLS);
+        return names;
+    }
+
+    private Dataset dataset() {
+        if (dataset == null) {
+            if (cfg.data() == null) throw new IllegalArgumentException("no data set (--data) given");
+            dataset = Dataset.open(cfg.data());
+        }
+        return dataset;
+    }
+
+    private String featuresKey() {
+        Dataset ds = dataset();
+        return cfg.key("data", "targets", "weights", "sd_size") + "dataset=" + ds.name() + ";trials=" + ds.trials().size() + ";";
+    }
+
+    private String fitKey() {
+        return featuresKey() + cfg.key("roi", "alphas", "folds", "seed");
+    }
+
+    private String renderKey() {
+        return fitKey() + cfg.key("samples", "sd_steps", "guidance", "strength");
+    }
+
+    private String evaluateKey() {
+        return renderKey() + cfg.key("bootstrap", "permutations", "pixel_space");
+    }
+
+    /** Takagi: z from early visual cortex, c from ventral; --roi overrides both; all voxels where absent. */
+    private String roiName(Dataset ds, String target) {
+        if (cfg.roi() != null) return cfg.roi();
+        String want = target.equals("z") ? "early" : "ventral";
+        return ds.roiNames().contains(want) ? want : "all voxels";
+    }
+
+    private int[] voxels(Dataset ds, String target) {
+        String roi = roiName(ds, target);
+        if (!roi.equals("all voxels")) return ds.roi(roi);
+        int[] all = new int[ds.voxels()];
+        Arrays.setAll(all, i -> i);
+        return all;
+    }
+
+    private static Tensor matrix(List<float[]> rows) {
+        int d = rows.get(0).length;
+        float[] all = new float[rows.size() * d];
+        for (int i = 0; i < rows.size(); i++) System.arraycopy(rows.get(i), 0, all, i * d, d);
+        return Tensor.of(all, rows.size(), d);
+    }
+
+    private static float[][] rowsOf(Path npy) {
+        Tensor t = Npy.read(npy);
+        int n = t.dimInt(0), d = t.dimInt(1);
+        float[] all = t.toFloatArray();
+        float[][] r = new float[n][];
+        for (int i = 0; i < n; i++) r[i] = Arrays.copyOfRange(all, i * d, (i + 1) * d);
+        return r;
+    }
+}

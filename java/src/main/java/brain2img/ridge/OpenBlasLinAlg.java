@@ -1,0 +1,129 @@
+package brain2img.ridge;
+
+import brain2img.tensor.DType;
+import brain2img.tensor.Tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Dense linear algebra from a system OpenBLAS (and its LAPACK) through the FFM API: {@code cblas_sgemm},
+ * {@code cblas_dgemm} (row-major, called on the Java heap arrays directly as critical downcalls) and
+ * {@code dsyevd_} (divide and conquer, on a native copy). Found by {@link #load()}; absent libraries
+ * leave the pure-Java implementation in charge. {@code -Dbrain2img.blas=off} disables it,
+ * {@code -Dbrain2img.blas=/path/libopenblas.so} picks a library.
+ */
+final class OpenBlasLinAlg extends CpuDenseLinAlg {
+    private static final int ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
+    private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
+    private static final ValueLayout A = ValueLayout.ADDRESS;
+
+    private final String library;
+    private final MethodHandle sgemm, dgemm, dsyevd;
+
+    private OpenBlasLinAlg(String library, MethodHandle sgemm, MethodHandle dgemm, MethodHandle dsyevd) {
+        this.library = library;
+        this.sgemm = sgemm;
+        this.dgemm = dgemm;
+        this.dsyevd = dsyevd;
+    }
+
+    /** The OpenBLAS binding, or empty (with no error) where no usable library is installed. */
+    static Optional<DenseLinAlg> load() {
+        String prop = System.getProperty("brain2img.blas", "");
+        if (prop.equals("off")) return Optional.empty();
+        List<String> names = prop.isEmpty() ? List.of("libopenblas.so.0", "libopenblas.so") : List.of(prop);
+        Linker linker = Linker.nativeLinker();
+        for (String name : names) {
+            try {
+                SymbolLookup lib = SymbolLookup.libraryLookup(name, Arena.global());
+                Optional<MemorySegment> sg = lib.find("cblas_sgemm"), dg = lib.find("cblas_dgemm"), ev = lib.find("dsyevd_");
+                if (sg.isEmpty() || dg.isEmpty() || ev.isEmpty()) continue;
+                Linker.Option critical = Linker.Option.critical(true);
+                FunctionDescriptor sgd = FunctionDescriptor.ofVoid(I, I, I, I, I, I, ValueLayout.JAVA_FLOAT, A, I, A, I,
+                        ValueLayout.JAVA_FLOAT, A, I);
+                FunctionDescriptor dgd = FunctionDescriptor.ofVoid(I, I, I, I, I, I, ValueLayout.JAVA_DOUBLE, A, I, A, I,
+                        ValueLayout.JAVA_DOUBLE, A, I);
+                // dsyevd_(jobz, uplo, n, a, lda, w, work, lwork, iwork, liwork, info, len(jobz), len(uplo))
+                FunctionDescriptor evd = FunctionDescriptor.ofVoid(A, A, A, A, A, A, A, A, A, A, A,
+                        ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG);
+                return Optional.of(new OpenBlasLinAlg(name, linker.downcallHandle(sg.get(), sgd, critical),
+                        linker.downcallHandle(dg.get(), dgd, critical), linker.downcallHandle(ev.get(), evd)));
+            } catch (IllegalArgumentException | UnsatisfiedLinkError | IllegalCallerException e) {
+                // not installed here, or native access not enabled: stay on pure Java
+            }
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public String describe() {
+        return "OpenBLAS (" + library + ": cblas_sgemm/cblas_dgemm, LAPACK dsyevd)";
+    }
+
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha,
+                     Tensor a, long aOff, int lda, Tensor b, long bOff, int ldb,
+                     double beta, Tensor c, long cOff, int ldc) {
+        DType dt = c.dtype();
+        if (a.dtype() != dt || b.dtype() != dt || (dt != DType.F32 && dt != DType.F64)) {
+            super.gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            return;
+        }
+        if (m == 0 || n == 0) return;
+        long e = dt.bytes;
+        MemorySegment as = a.segment().asSlice(aOff * e), bs = b.segment().asSlice(bOff * e), cs = c.segment().asSlice(cOff * e);
+        int ta = transA ? TRANS : NO_TRANS, tb = transB ? TRANS : NO_TRANS;
+        // BLAS wants leading dimensions ≥ 1 even for empty operands
+        int la = Math.max(1, lda), lb = Math.max(1, ldb), lc = Math.max(1, ldc);
+        try {
+            if (dt == DType.F32) sgemm.invokeExact(ROW_MAJOR, ta, tb, m, n, k, (float) alpha, as, la, bs, lb, (float) beta, cs, lc);
+            else dgemm.invokeExact(ROW_MAJOR, ta, tb, m, n, k, alpha, as, la, bs, lb, beta, cs, lc);
+        } catch (Throwable t) {
+            throw new IllegalStateException("OpenBLAS gemm failed: " + t, t);
+        }
+    }
+
+    @Override
+    public double[] eigh(Tensor a) {
+        if (a.rank() != 2 || a.dim(0) != a.dim(1) || a.dtype() != DType.F64) {
+            throw new IllegalArgumentException("eigh: expected a square f64 matrix, got " + a.shapeString());
+        }
+        int n = a.dimInt(0);
+        if (n == 0) return new double[0];
+        try (Arena arena = Arena.ofConfined()) {
+            // column-major LAPACK sees our row-major symmetric matrix unchanged; its eigenvector columns are our rows
+            MemorySegment m = arena.allocate((long) n * n * 8, 64);
+            MemorySegment.copy(a.segment(), 0, m, 0, (long) n * n * 8);
+            MemorySegment jobz = arena.allocateFrom(ValueLayout.JAVA_BYTE, (byte) 'V');
+            MemorySegment uplo = arena.allocateFrom(ValueLayout.JAVA_BYTE, (byte) 'U');
+            MemorySegment nn = arena.allocateFrom(I, n), w = arena.allocate((long) n * 8, 64), info = arena.allocate(I);
+            MemorySegment workQ = arena.allocate(8), iworkQ = arena.allocate(I), minus1 = arena.allocateFrom(I, -1);
+            dsyevd.invokeExact(jobz, uplo, nn, m, nn, w, workQ, minus1, iworkQ, minus1, info, 1L, 1L);
+            check(info, "workspace query");
+            int lwork = (int) Math.ceil(workQ.get(ValueLayout.JAVA_DOUBLE, 0)), liwork = iworkQ.get(I, 0);
+            MemorySegment work = arena.allocate((long) lwork * 8, 64), iwork = arena.allocate((long) liwork * 4, 64);
+            dsyevd.invokeExact(jobz, uplo, nn, m, nn, w, work, arena.allocateFrom(I, lwork), iwork,
+                    arena.allocateFrom(I, liwork), info, 1L, 1L);
+            check(info, "n=" + n);
+            MemorySegment.copy(m, 0, a.segment(), 0, (long) n * n * 8);
+            return w.toArray(ValueLayout.JAVA_DOUBLE);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("OpenBLAS dsyevd failed: " + t, t);
+        }
+    }
+
+    private static void check(MemorySegment info, String what) {
+        int v = info.get(I, 0);
+        if (v != 0) throw new ArithmeticException("LAPACK dsyevd (" + what + ") returned info=" + v);
+    }
+}
