@@ -4,12 +4,16 @@ import brain2img.backend.Backend;
 import brain2img.backend.Backends;
 import brain2img.backend.CpuBackend;
 import brain2img.cli.Main;
+import brain2img.testing.Shared;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -94,22 +98,29 @@ class CudaUnavailableTest {
         assertEquals("brain2img bench: error: CUDA backend unavailable: " + why, err.toString().strip());
     }
 
+    /** A real command with {@code --device auto} runs on the CPU and says why on stderr. */
     @Test
-    void cliDeviceAutoRunsOnTheCpu() {
-        reason();
-        var cl = Main.commandLine();
-        StringWriter err = new StringWriter();
-        cl.setErr(new PrintWriter(err));
-        PrintStream old = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    void cliDeviceAutoRunsOnTheCpu(@TempDir Path tmp) {
+        String why = reason();
+        Path cases = Shared.sdTiny().resolve("cases");
+        Path out = tmp.resolve("eps.npy");
+        PrintStream old = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
         int rc;
         try {
-            rc = cl.execute("demo", "--device", "auto");
+            rc = Main.execute("sd", "unet", "--weights", Shared.sdTiny().resolve("weights").toString(),
+                    "--latent", cases.resolve("unet_in_latent.npy").toString(),
+                    "--timesteps", cases.resolve("unet_in_timesteps.npy").toString(),
+                    "--context", cases.resolve("unet_in_context.npy").toString(),
+                    "--out", out.toString(), "--device", "auto");
         } finally {
-            System.setOut(old);
+            System.setErr(old);
         }
-        assertEquals(0, rc, err.toString());
-        assertTrue(out.toString(StandardCharsets.UTF_8).contains("self-check passed"));
+        String log = err.toString(StandardCharsets.UTF_8);
+        assertEquals(0, rc, log);
+        assertTrue(log.contains("note: using the CPU backend (CUDA unavailable: " + why + ")"), log);
+        assertTrue(log.contains("backend: cpu"), log);
+        assertTrue(Files.isRegularFile(out));
     }
 }

@@ -1,7 +1,6 @@
 package brain2img.sd;
 
 import brain2img.tensor.Tensor;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -12,10 +11,8 @@ import java.util.List;
 import static brain2img.sd.VaeTest.CPU;
 import static brain2img.sd.VaeTest.golden;
 import static brain2img.testing.Assert.assertClose;
-import static brain2img.testing.Assert.relErr;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** img2img and txt2img with our U-Net, DDIM and VAE against the diffusers pipelines on sd-tiny, both layouts. */
 class SamplerGoldenTest {
@@ -40,11 +37,11 @@ class SamplerGoldenTest {
     }
 
     /**
-     * txt2img: item 0 within 1e-4; item 1 within 5e-4 only. Its unconditional half at t = 876 passes through
-     * an ill-conditioned spot of the tiny U-Net (64 channels in 32 groups at 1×1 resolution, so each GroupNorm
-     * normalises two nearly equal values, with eps 1e-6 in the mid transformer), where float32 rounding is
-     * amplified about a thousandfold ({@link #uncondItemOneIsIllConditioned}); guidance 7.5 multiplies that
-     * half by −6.5. We measure 3e-6 on item 0 and 2.7e-4 on item 1 (1.8e-4 over the batch).
+     * txt2img over the whole batch within the issue's 1e-4. The margin depends on float32 rounding: item 1's
+     * unconditional half passes GroupNorms that normalise two nearly equal values at 1×1 resolution (64
+     * channels in 32 groups), where a rounding difference in their gap is magnified by up to 1/√eps, and
+     * guidance 7.5 scales that half by −6.5. Measured here: 3.9e-5 over the batch with the Vector API (item 0
+     * 2.7e-6); the scalar fallback's other summation order gives 1.2e-4.
      */
     @ParameterizedTest
     @EnumSource(SdSource.Layout.class)
@@ -54,23 +51,7 @@ class SamplerGoldenTest {
             Tensor latent = sampler.txt2img(golden("img2img_in_noise"), golden("img2img_in_cond"), golden("img2img_in_uncond"),
                     new Sampler.Settings(8, 7.5f, 0, 0), Sampler.Progress.NONE);
             Tensor ref = golden("txt2img_out_latent");
-            assertClose(ref.slice(0, 1), latent.slice(0, 1), 1e-4, layout + " txt2img_out_latent item 0");
-            assertClose(ref.slice(1, 2), latent.slice(1, 2), 5e-4, layout + " txt2img_out_latent item 1");
-        }
-    }
-
-    /** A relative input change of 1e-7 (float32 rounding size) moves that U-Net output by more than 1e-5. */
-    @Test
-    void uncondItemOneIsIllConditioned() {
-        try (SdSource src = VaeTest.open(SdSource.Layout.DIFFUSERS)) {
-            UNet unet = UNet.load(src, CPU);
-            Tensor x = golden("img2img_in_noise").slice(1, 2).copy(), c = golden("img2img_in_uncond").slice(1, 2).copy();
-            float[] nudged = x.toFloatArray(), z = SeededNoise.normal(5, 0, nudged.length).toFloatArray();
-            for (int i = 0; i < nudged.length; i++) nudged[i] *= (float) (1 + 1e-7 * z[i]);
-            float[] a = unet.predict(x, new float[]{876}, c).toFloatArray();
-            float[] b = unet.predict(Tensor.of(nudged, x.shape()), new float[]{876}, c).toFloatArray();
-            double change = relErr(b, a);
-            assertTrue(change > 1e-5, "relative output change " + change);
+            assertClose(ref, latent, 1e-4, layout + " txt2img_out_latent");
         }
     }
 }
