@@ -316,7 +316,7 @@ public final class NsdImporter {
     }
 
     /** One session's betas at the chosen voxels: trials × voxels, in PSC. */
-    private static float[] readSession(Path f, int[] dims, int[] voxels, int trials) {
+    static float[] readSession(Path f, int[] dims, int[] voxels, int trials) {
         float[] out = new float[Math.multiplyExact(trials, voxels.length)];
         int nv = voxels.length;
         if (f.getFileName().toString().endsWith(".hdf5")) {
@@ -428,21 +428,27 @@ public final class NsdImporter {
             }
             int[] s = ds.getDimensions();
             if (s.length != 4 || s[3] != 3) throw new FormatException(f + ": imgBrick has shape " + Arrays.toString(s) + ", expected [images, H, W, 3]");
-            int hh = s[1], ww = s[2];
             for (int id : ids) {
                 if (id >= s[0]) throw new FormatException(f + ": imgBrick has " + s[0] + " images, trials need image " + id);
-                int[] px = Hdf5Arrays.ints(ds.getData(new long[]{id, 0, 0, 0}, new int[]{1, hh, ww, 3}));
-                float[] chw = new float[3 * hh * ww];
-                for (int p = 0; p < hh * ww; p++) {
-                    for (int c = 0; c < 3; c++) chw[c * hh * ww + p] = (px[p * 3 + c] & 0xff) / 255f;
-                }
-                w.stimulus(id, Tensor.of(chw, 3, hh, ww));
+                w.stimulus(id, brickImage(ds, id));
             }
         } catch (FormatException e) {
             throw e;
         } catch (RuntimeException e) {
             throw new FormatException(f + ": not a readable HDF5 stimulus file (" + e.getMessage() + ")", e);
         }
+    }
+
+    /** Image {@code id} of an imgBrick (images × H × W × 3, uint8; jhdf may hand it back as signed bytes) as (3,H,W) in [0,1]. */
+    static Tensor brickImage(io.jhdf.api.Dataset brick, int id) {
+        int[] s = brick.getDimensions();
+        int hh = s[1], ww = s[2];
+        int[] px = Hdf5Arrays.ints(brick.getData(new long[]{id, 0, 0, 0}, new int[]{1, hh, ww, 3}));
+        float[] chw = new float[3 * hh * ww];
+        for (int p = 0; p < hh * ww; p++) {
+            for (int c = 0; c < 3; c++) chw[c * hh * ww + p] = (px[p * 3 + c] & 0xff) / 255f;
+        }
+        return Tensor.of(chw, 3, hh, ww);
     }
 
     /** COCO captions through nsd_stim_info_merged.csv; returns a note for the provenance. */

@@ -30,8 +30,10 @@ final class SynthNsdTree {
     private SynthNsdTree() {}
 
     static void write(Path root, Synth.Design d) throws IOException {
-        if (Files.exists(root) && Files.list(root).findAny().isPresent()) {
-            throw new IllegalArgumentException(root + ": already exists and is not empty (choose another --out)");
+        if (Files.exists(root)) {
+            try (java.util.stream.Stream<Path> s = Files.list(root)) {
+                if (s.findAny().isPresent()) throw new IllegalArgumentException(root + ": already exists and is not empty (choose another --out)");
+            }
         }
         Path exp = root.resolve("nsddata/experiments/nsd"), ppdata = root.resolve("nsddata/ppdata/subj01");
         Path betas = root.resolve("nsddata_betas/ppdata/subj01/func1pt8mm/betas_fithrf_GLMdenoise_RR");

@@ -85,6 +85,24 @@ class MatFileTest {
         assertEquals("double", x.matlabClass());
     }
 
+    /** A v7.3 file with MATLAB's 512-byte header before the HDF5 data (h5py fixture, see make_fixtures.py). */
+    @Test
+    void matlabV73WithUserBlock() throws IOException {
+        Path f = tmp.resolve("v73.mat");
+        try (java.io.InputStream in = getClass().getResourceAsStream("v73.mat")) {
+            Files.copy(in, f);
+        }
+        MatFile m = MatFile.read(f);
+        MatFile.Var x = m.get("X");
+        assertArrayEquals(new int[]{2, 3}, x.dims());
+        assertEquals(6.0, x.at(1, 2));
+        assertEquals(2.0, x.at(0, 1));
+        MatFile.Var s = m.get("stim");
+        assertEquals("uint8", s.matlabClass());
+        assertArrayEquals(new int[]{1, 4}, s.dims());
+        assertArrayEquals(new double[]{0, 7, 200, 255}, s.data());
+    }
+
     @Test
     void damagedFilesGiveClearErrors() throws IOException {
         Path good = tmp.resolve("good.mat");
