@@ -71,46 +71,60 @@ public final class RidgeCV {
         RidgeSolve s = RidgeSolve.prepare(la, x, all, opt, dt, kernel);
         Tensor coef = Tensor.allocateHeap(dt, p, t);
         Tensor intercept = Tensor.allocateHeap(dt, t);
-        int tb = blockSize(targetBlock, t, dt, s, 0);
-        for (int c0 = 0; c0 < t; c0 += tb) {
-            int c1 = Math.min(t, c0 + tb);
-            Tensor yb = gather(y, all, c0, c1, dt);
-            double[] ym = opt.intercept() ? columnMeans(yb) : null;
-            Tensor q = s.targetsInBasis(yb, ym);
-            for (int i = 0; i < s.r; i++) {
-                long o = (long) i * (c1 - c0);
-                for (int j = 0; j < c1 - c0; j++) q.setDouble(o + j, q.getDouble(o + j) / (s.lambda[i] + chosen[c0 + j]));
-            }
-            Tensor w = s.coefficients(q);
-            long rowBytes = (long) (c1 - c0) * dt.bytes;
-            for (int i = 0; i < p; i++) {
-                MemorySegment.copy(w.segment(), i * rowBytes, coef.segment(), ((long) i * t + c0) * dt.bytes, rowBytes);
-            }
-            if (ym != null) for (int j = c0; j < c1; j++) intercept.setDouble(j, ym[j - c0]);
-        }
+        refit(s, y, chosen, opt.intercept(), blockSize(targetBlock, t, dt, s, 0), coef, intercept);
         log.accept(String.format(Locale.ROOT, "refit on all %d rows (%s) in %.1f s", n, solverName(kernel), (System.nanoTime() - t0) / 1e9));
 
         Tensor cv = Tensor.allocateHeap(DType.F64, na, t);
         for (int a = 0; a < na; a++) for (int j = 0; j < t; j++) cv.setDouble((long) a * t + j, score[a][j]);
+        Map<String, String> meta = metadata(opt, la, n, p, t, cvSolvers, solverName(kernel));
+        Tensor mean = Tensor.of(s.mean.clone(), p).to(dt), scale = Tensor.of(s.scale.clone(), p).to(dt);
+        return new RidgeModel(coef, intercept, Tensor.of(chosen.clone(), t), cv, mean, scale, meta);
+    }
+
+    /** Final coefficients (p,t) and intercept (t) on all samples, target block by block, alpha per target. */
+    private static void refit(RidgeSolve s, Tensor y, double[] chosen, boolean intercept, int tb, Tensor coef, Tensor icpt) {
+        int t = y.dimInt(1), p = s.p;
+        DType dt = s.dtype;
+        int[] all = new int[y.dimInt(0)];
+        Arrays.setAll(all, i -> i);
+        for (int c0 = 0; c0 < t; c0 += tb) {
+            int c1 = Math.min(t, c0 + tb), w = c1 - c0;
+            Tensor yb = gather(y, all, c0, c1, dt);
+            double[] ym = intercept ? columnMeans(yb) : null;
+            Tensor q = s.targetsInBasis(yb, ym);
+            for (int i = 0; i < s.r; i++) { // Q' = D_α Q with each column's own alpha
+                long o = (long) i * w;
+                for (int j = 0; j < w; j++) q.setDouble(o + j, q.getDouble(o + j) / (s.lambda[i] + chosen[c0 + j]));
+            }
+            Tensor wb = s.coefficients(q);
+            long rowBytes = (long) w * dt.bytes;
+            for (int i = 0; i < p; i++) {
+                MemorySegment.copy(wb.segment(), i * rowBytes, coef.segment(), ((long) i * t + c0) * dt.bytes, rowBytes);
+            }
+            if (ym != null) for (int j = c0; j < c1; j++) icpt.setDouble(j, ym[j - c0]);
+        }
+    }
+
+    /** The options and what computed them, as saved in the model file. */
+    private static Map<String, String> metadata(RidgeOptions opt, DenseLinAlg la, int n, int p, int t,
+                                                String cvSolvers, String refitSolver) {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", RidgeModel.FORMAT);
-        meta.put("alphas", joined(alphas));
-        meta.put("folds", Integer.toString(k));
-        meta.put("groups", opt.groups() == null ? "none" : Integer.toString(Arrays.stream(opt.groups()).distinct().toArray().length));
+        meta.put("alphas", joined(opt.alphas()));
+        meta.put("folds", Integer.toString(opt.folds()));
+        meta.put("groups", opt.groups() == null ? "none" : Long.toString(Arrays.stream(opt.groups()).distinct().count()));
         meta.put("alpha_mode", opt.perTarget() ? "per-target" : "shared");
         meta.put("standardize", Boolean.toString(opt.standardize()));
         meta.put("intercept", Boolean.toString(opt.intercept()));
-        meta.put("dtype", dt.lower());
+        meta.put("dtype", opt.f64() ? "f64" : "f32");
         meta.put("solver", opt.solver().name().toLowerCase(Locale.ROOT));
         meta.put("solver_cv", cvSolvers);
-        meta.put("solver_refit", solverName(kernel));
+        meta.put("solver_refit", refitSolver);
         meta.put("linalg", la.describe());
         meta.put("n_samples", Integer.toString(n));
         meta.put("n_features", Integer.toString(p));
         meta.put("n_targets", Integer.toString(t));
-        Tensor alphaT = Tensor.of(chosen.clone(), t);
-        Tensor mean = Tensor.of(s.mean.clone(), p).to(dt), scale = Tensor.of(s.scale.clone(), p).to(dt);
-        return new RidgeModel(coef, intercept, alphaT, cv, mean, scale, meta);
+        return meta;
     }
 
     /** Adds each alpha's held-out R² (per target) of this fold into score[alpha][target]. */
