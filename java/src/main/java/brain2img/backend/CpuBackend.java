@@ -72,25 +72,18 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor conv2d(Tensor x, Tensor w, Tensor bias, int sh, int sw, int pt, int pb, int pl, int pr) {
-        if (x.rank() != 4 || w.rank() != 4 || w.dim(1) != x.dim(1)) {
-            throw new IllegalArgumentException("conv2d: input " + x.shapeString() + " and weight " + w.shapeString()
-                    + " must be (B,C,H,W) and (O,C,kh,kw)");
-        }
-        int bsz = x.dimInt(0), ch = x.dimInt(1), hh = x.dimInt(2), ww = x.dimInt(3);
-        int oc = w.dimInt(0), kh = w.dimInt(2), kw = w.dimInt(3);
-        int ho = (hh + pt + pb - kh) / sh + 1;
-        int wo = (ww + pl + pr - kw) / sw + 1;
-        if (ho <= 0 || wo <= 0) throw new IllegalArgumentException("conv2d: output would be empty for " + x.shapeString());
+        Conv2dShape s = Conv2dShape.of(x, w, sh, sw, pt, pb, pl, pr);
+        int bsz = s.batch(), ch = s.channels(), hh = s.height(), ww = s.width();
+        int oc = s.outChannels(), kh = s.kh(), kw = s.kw(), ho = s.outHeight(), wo = s.outWidth();
         Tensor out = Tensor.zeros(bsz, oc, ho, wo);
         float[] of = out.heapFloats();
         float[] xf = x.floats(), wf = w.floats();
         int ckk = ch * kh * kw;
-        boolean pointwise = kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pb == 0 && pl == 0 && pr == 0;
         int bandRows = (int) Math.max(1, Math.min(ho, IM2COL_LIMIT / Math.max(1L, (long) ckk * wo)));
         for (int b = 0; b < bsz; b++) {
             int xBase = b * ch * hh * ww;
             int oBase = b * oc * ho * wo;
-            if (pointwise) {
+            if (s.pointwise()) {
                 gemm(false, false, oc, ho * wo, ch, 1f, w, 0, ch, 0, x, xBase, hh * ww, 0, 0f, out, oBase, ho * wo, 0, 1);
                 continue;
             }

@@ -27,7 +27,7 @@ public final class CuBlas {
     /** cublasGemmAlgo_t: let cuBLAS choose (tensor cores where the compute type allows). */
     public static final int CUBLAS_GEMM_DEFAULT = -1;
 
-    private static final NativeLibs.Lib LIB = NativeLibs.load("cuBLAS", "libcublas.so.13", "libcublas.so.12");
+    private static final NativeLibs.Lib LIB = NativeLibs.load(CudaStatus::cublas, "libcublas.so.13", "libcublas.so.12");
 
     private static final MethodHandle cublasCreate = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS), "cublasCreate_v2");
     private static final MethodHandle cublasDestroy = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS), "cublasDestroy_v2");
@@ -48,8 +48,7 @@ public final class CuBlas {
     /** Null when cuBLAS is loaded with every symbol bound here, else why not. */
     public static String loadError() {
         if (LIB.error() != null) return "cuBLAS: " + LIB.error();
-        if (cublasCreate == null || cublasGemmStridedBatchedEx == null || cublasSetStream == null
-                || cublasSetWorkspace == null || cublasDestroy == null || cublasGetVersion == null) {
+        if (!LIB.missing().isEmpty()) {
             return LIB.loadedAs() + " lacks a cuBLAS v2 symbol this backend binds (cuBLAS 12+ needed)";
         }
         return null;
@@ -59,36 +58,26 @@ public final class CuBlas {
     public static String loadedAs() { return LIB.loadedAs(); }
 
     static void check(int rc, String call) {
-        if (rc != 0) throw new CudaException(call + ": " + CudaStatus.cublas(rc), rc);
-    }
-
-    private static RuntimeException rethrow(Throwable t) {
-        if (t instanceof RuntimeException r) return r;
-        if (t instanceof Error e) throw e;
-        return new IllegalStateException(t);
+        LIB.check(rc, call);
     }
 
     /** A new cublasHandle_t bound to the current context. */
     public static MemorySegment create() {
         String e = loadError();
         if (e != null) throw new CudaException(e);
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment p = a.allocate(ADDRESS);
-            check((int) cublasCreate.invokeExact(p), "cublasCreate_v2");
-            return p.get(ADDRESS, 0);
-        } catch (Throwable t) { throw rethrow(t); }
+        return LIB.newHandle(cublasCreate, "cublasCreate_v2");
     }
 
     public static void destroy(MemorySegment handle) {
         try {
             check((int) cublasDestroy.invokeExact(handle), "cublasDestroy_v2");
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     public static void setStream(MemorySegment handle, MemorySegment stream) {
         try {
             check((int) cublasSetStream.invokeExact(handle, stream), "cublasSetStream_v2");
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     /**
@@ -98,7 +87,7 @@ public final class CuBlas {
     public static void setWorkspace(MemorySegment handle, long ptr, long bytes) {
         try {
             check((int) cublasSetWorkspace.invokeExact(handle, ptr, bytes), "cublasSetWorkspace_v2");
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     /** cuBLAS version as major·10000 + minor·100 + patch. */
@@ -107,7 +96,7 @@ public final class CuBlas {
             MemorySegment v = a.allocate(JAVA_INT);
             check((int) cublasGetVersion.invokeExact(handle, v), "cublasGetVersion_v2");
             return v.get(JAVA_INT, 0);
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     /**
@@ -127,6 +116,6 @@ public final class CuBlas {
                 throw new CudaException("cublasGemmStridedBatchedEx(m=" + m + ", n=" + n + ", k=" + k + ", batch=" + batch
                         + ", types " + aType + "/" + bType + ", compute " + computeType + "): " + CudaStatus.cublas(rc), rc);
             }
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 }

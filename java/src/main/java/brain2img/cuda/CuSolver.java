@@ -20,7 +20,7 @@ public final class CuSolver {
     /** cublasFillMode_t. */
     public static final int CUBLAS_FILL_MODE_LOWER = 0, CUBLAS_FILL_MODE_UPPER = 1;
 
-    private static final NativeLibs.Lib LIB = NativeLibs.load("cuSOLVER", "libcusolver.so.12", "libcusolver.so.11");
+    private static final NativeLibs.Lib LIB = NativeLibs.load(CudaStatus::cusolver, "libcusolver.so.12", "libcusolver.so.11");
 
     private static final MethodHandle cusolverDnCreate = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS), "cusolverDnCreate");
     private static final MethodHandle cusolverDnDestroy = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS), "cusolverDnDestroy");
@@ -41,43 +41,32 @@ public final class CuSolver {
     /** Null when cuSOLVER is loaded with every symbol bound here, else why not. */
     public static String loadError() {
         if (LIB.error() != null) return "cuSOLVER: " + LIB.error();
-        if (cusolverDnCreate == null || cusolverDnDestroy == null || cusolverDnSetStream == null || ssyevd == null
-                || dsyevd == null || ssyevdBufferSize == null || dsyevdBufferSize == null) {
+        if (!LIB.missing().isEmpty()) {
             return LIB.loadedAs() + " lacks a cusolverDn symbol this backend binds";
         }
         return null;
     }
 
     static void check(int rc, String call) {
-        if (rc != 0) throw new CudaException(call + ": " + CudaStatus.cusolver(rc), rc);
-    }
-
-    private static RuntimeException rethrow(Throwable t) {
-        if (t instanceof RuntimeException r) return r;
-        if (t instanceof Error e) throw e;
-        return new IllegalStateException(t);
+        LIB.check(rc, call);
     }
 
     public static MemorySegment create() {
         String e = loadError();
         if (e != null) throw new CudaException(e);
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment p = a.allocate(ADDRESS);
-            check((int) cusolverDnCreate.invokeExact(p), "cusolverDnCreate");
-            return p.get(ADDRESS, 0);
-        } catch (Throwable t) { throw rethrow(t); }
+        return LIB.newHandle(cusolverDnCreate, "cusolverDnCreate");
     }
 
     public static void destroy(MemorySegment handle) {
         try {
             check((int) cusolverDnDestroy.invokeExact(handle), "cusolverDnDestroy");
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     public static void setStream(MemorySegment handle, MemorySegment stream) {
         try {
             check((int) cusolverDnSetStream.invokeExact(handle, stream), "cusolverDnSetStream");
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     /** Workspace size, in elements, that {@link #syevd} needs for an n×n matrix. */
@@ -87,7 +76,7 @@ public final class CuSolver {
             MethodHandle h = dbl ? dsyevdBufferSize : ssyevdBufferSize;
             check((int) h.invokeExact(handle, jobz, uplo, n, a, lda, w, lw), dbl ? "cusolverDnDsyevd_bufferSize" : "cusolverDnSsyevd_bufferSize");
             return lw.get(JAVA_INT, 0);
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     /**
@@ -100,6 +89,6 @@ public final class CuSolver {
         try {
             MethodHandle h = dbl ? dsyevd : ssyevd;
             check((int) h.invokeExact(handle, jobz, uplo, n, a, lda, w, work, lwork, info), dbl ? "cusolverDnDsyevd" : "cusolverDnSsyevd");
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 }

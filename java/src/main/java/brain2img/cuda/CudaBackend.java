@@ -1,6 +1,7 @@
 package brain2img.cuda;
 
 import brain2img.backend.Backend;
+import brain2img.backend.Conv2dShape;
 import brain2img.tensor.DType;
 import brain2img.tensor.DeviceMemory;
 import brain2img.tensor.Tensor;
@@ -355,21 +356,14 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor conv2d(Tensor x, Tensor w, Tensor bias, int sh, int sw, int pt, int pb, int pl, int pr) {
         ensureCurrent();
-        if (x.rank() != 4 || w.rank() != 4 || w.dim(1) != x.dim(1)) {
-            throw new IllegalArgumentException("conv2d: input " + x.shapeString() + " and weight " + w.shapeString()
-                    + " must be (B,C,H,W) and (O,C,kh,kw)");
-        }
-        int bsz = x.dimInt(0), ch = x.dimInt(1), hh = x.dimInt(2), ww = x.dimInt(3);
-        int oc = w.dimInt(0), kh = w.dimInt(2), kw = w.dimInt(3);
-        int ho = (hh + pt + pb - kh) / sh + 1;
-        int wo = (ww + pl + pr - kw) / sw + 1;
-        if (ho <= 0 || wo <= 0) throw new IllegalArgumentException("conv2d: output would be empty for " + x.shapeString());
+        Conv2dShape s = Conv2dShape.of(x, w, sh, sw, pt, pb, pl, pr);
+        int bsz = s.batch(), ch = s.channels(), hh = s.height(), ww = s.width();
+        int oc = s.outChannels(), kh = s.kh(), kw = s.kw(), ho = s.outHeight(), wo = s.outWidth();
         Tensor dx = f32(x), dw = dev(w);
         Tensor out = empty(DType.F32, bsz, oc, ho, wo);
         int ckk = ch * kh * kw;
         long imgIn = (long) ch * hh * ww, imgOut = (long) oc * ho * wo;
-        boolean pointwise = kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pb == 0 && pl == 0 && pr == 0;
-        if (pointwise) {
+        if (s.pointwise()) {
             // out_b (oc × HW) = W (oc × C) · x_b (C × HW) for all b in one strided-batched call
             gemm(false, false, oc, ho * wo, ch, 1f, dw, 0, ch, 0, dx, 0, hh * ww, imgIn, 0f, out, 0, ho * wo, imgOut, bsz);
         } else {

@@ -5,8 +5,6 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -34,74 +32,61 @@ public final class CudaDriver {
     private static final int CU_JIT_ERROR_LOG_BUFFER = 5;
     private static final int CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
 
-    private static final NativeLibs.Lib LIB = NativeLibs.load("CUDA driver", "libcuda.so.1");
-    private static final List<String> MISSING = new ArrayList<>();
+    private static final NativeLibs.Lib LIB = NativeLibs.load(CudaStatus::driver, "libcuda.so.1");
 
-    private static final MethodHandle cuInit = bind(FunctionDescriptor.of(JAVA_INT, JAVA_INT), "cuInit");
-    private static final MethodHandle cuDriverGetVersion = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS), "cuDriverGetVersion");
-    private static final MethodHandle cuDeviceGetCount = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS), "cuDeviceGetCount");
-    private static final MethodHandle cuDeviceGet = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), "cuDeviceGet");
-    private static final MethodHandle cuDeviceGetName = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), "cuDeviceGetName");
-    private static final MethodHandle cuDeviceGetAttribute = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), "cuDeviceGetAttribute");
-    private static final MethodHandle cuDeviceTotalMem = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), "cuDeviceTotalMem_v2");
-    private static final MethodHandle cuDevicePrimaryCtxRetain = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), "cuDevicePrimaryCtxRetain");
-    private static final MethodHandle cuDevicePrimaryCtxRelease = bind(FunctionDescriptor.of(JAVA_INT, JAVA_INT), "cuDevicePrimaryCtxRelease_v2", "cuDevicePrimaryCtxRelease");
-    private static final MethodHandle cuCtxSetCurrent = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS), "cuCtxSetCurrent");
-    private static final MethodHandle cuMemGetInfo = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), "cuMemGetInfo_v2");
-    private static final MethodHandle cuStreamCreate = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), "cuStreamCreate");
-    private static final MethodHandle cuStreamDestroy = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS), "cuStreamDestroy_v2");
-    private static final MethodHandle cuStreamSynchronize = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS), "cuStreamSynchronize");
-    private static final MethodHandle cuEventCreate = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), "cuEventCreate");
-    private static final MethodHandle cuEventRecord = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), "cuEventRecord");
-    private static final MethodHandle cuEventSynchronize = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS), "cuEventSynchronize");
-    private static final MethodHandle cuEventElapsedTime = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS), "cuEventElapsedTime_v2", "cuEventElapsedTime");
-    private static final MethodHandle cuEventDestroy = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS), "cuEventDestroy_v2");
-    private static final MethodHandle cuMemAlloc = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG), "cuMemAlloc_v2");
-    private static final MethodHandle cuMemFree = bind(FunctionDescriptor.of(JAVA_INT, JAVA_LONG), "cuMemFree_v2");
-    private static final MethodHandle cuMemcpyHtoDAsync = bind(FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS), "cuMemcpyHtoDAsync_v2");
-    private static final MethodHandle cuMemcpyDtoHAsync = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS), "cuMemcpyDtoHAsync_v2");
-    private static final MethodHandle cuMemcpyDtoDAsync = bind(FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS), "cuMemcpyDtoDAsync_v2");
-    private static final MethodHandle cuMemsetD8Async = bind(FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_BYTE, JAVA_LONG, ADDRESS), "cuMemsetD8Async");
-    private static final MethodHandle cuModuleLoadDataEx = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS), "cuModuleLoadDataEx");
-    private static final MethodHandle cuModuleUnload = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS), "cuModuleUnload");
-    private static final MethodHandle cuModuleGetFunction = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS), "cuModuleGetFunction");
-    private static final MethodHandle cuLaunchKernel = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS,
+    private static final MethodHandle cuInit = LIB.bind(FunctionDescriptor.of(JAVA_INT, JAVA_INT), "cuInit");
+    private static final MethodHandle cuDriverGetVersion = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS), "cuDriverGetVersion");
+    private static final MethodHandle cuDeviceGetCount = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS), "cuDeviceGetCount");
+    private static final MethodHandle cuDeviceGet = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), "cuDeviceGet");
+    private static final MethodHandle cuDeviceGetName = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), "cuDeviceGetName");
+    private static final MethodHandle cuDeviceGetAttribute = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), "cuDeviceGetAttribute");
+    private static final MethodHandle cuDeviceTotalMem = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), "cuDeviceTotalMem_v2");
+    private static final MethodHandle cuDevicePrimaryCtxRetain = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), "cuDevicePrimaryCtxRetain");
+    private static final MethodHandle cuDevicePrimaryCtxRelease = LIB.bind(FunctionDescriptor.of(JAVA_INT, JAVA_INT), "cuDevicePrimaryCtxRelease_v2", "cuDevicePrimaryCtxRelease");
+    private static final MethodHandle cuCtxSetCurrent = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS), "cuCtxSetCurrent");
+    private static final MethodHandle cuMemGetInfo = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), "cuMemGetInfo_v2");
+    private static final MethodHandle cuStreamCreate = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), "cuStreamCreate");
+    private static final MethodHandle cuStreamDestroy = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS), "cuStreamDestroy_v2");
+    private static final MethodHandle cuStreamSynchronize = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS), "cuStreamSynchronize");
+    private static final MethodHandle cuEventCreate = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), "cuEventCreate");
+    private static final MethodHandle cuEventRecord = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), "cuEventRecord");
+    private static final MethodHandle cuEventSynchronize = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS), "cuEventSynchronize");
+    private static final MethodHandle cuEventElapsedTime = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS), "cuEventElapsedTime_v2", "cuEventElapsedTime");
+    private static final MethodHandle cuEventDestroy = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS), "cuEventDestroy_v2");
+    private static final MethodHandle cuMemAlloc = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG), "cuMemAlloc_v2");
+    private static final MethodHandle cuMemFree = LIB.bind(FunctionDescriptor.of(JAVA_INT, JAVA_LONG), "cuMemFree_v2");
+    private static final MethodHandle cuMemcpyHtoDAsync = LIB.bind(FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS), "cuMemcpyHtoDAsync_v2");
+    private static final MethodHandle cuMemcpyDtoHAsync = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS), "cuMemcpyDtoHAsync_v2");
+    private static final MethodHandle cuMemcpyDtoDAsync = LIB.bind(FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS), "cuMemcpyDtoDAsync_v2");
+    private static final MethodHandle cuMemsetD8Async = LIB.bind(FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_BYTE, JAVA_LONG, ADDRESS), "cuMemsetD8Async");
+    private static final MethodHandle cuModuleLoadDataEx = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS), "cuModuleLoadDataEx");
+    private static final MethodHandle cuModuleUnload = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS), "cuModuleUnload");
+    private static final MethodHandle cuModuleGetFunction = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS), "cuModuleGetFunction");
+    private static final MethodHandle cuLaunchKernel = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS,
             JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS), "cuLaunchKernel");
-    private static final MethodHandle cuStreamBeginCapture = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), "cuStreamBeginCapture_v2");
-    private static final MethodHandle cuStreamEndCapture = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), "cuStreamEndCapture");
-    private static final MethodHandle cuGraphInstantiate = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG), "cuGraphInstantiateWithFlags");
-    private static final MethodHandle cuGraphLaunch = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), "cuGraphLaunch");
-    private static final MethodHandle cuGraphDestroy = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS), "cuGraphDestroy");
-    private static final MethodHandle cuGraphExecDestroy = bind(FunctionDescriptor.of(JAVA_INT, ADDRESS), "cuGraphExecDestroy");
+    private static final MethodHandle cuStreamBeginCapture = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), "cuStreamBeginCapture_v2");
+    private static final MethodHandle cuStreamEndCapture = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), "cuStreamEndCapture");
+    private static final MethodHandle cuGraphInstantiate = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG), "cuGraphInstantiateWithFlags");
+    private static final MethodHandle cuGraphLaunch = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), "cuGraphLaunch");
+    private static final MethodHandle cuGraphDestroy = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS), "cuGraphDestroy");
+    private static final MethodHandle cuGraphExecDestroy = LIB.bind(FunctionDescriptor.of(JAVA_INT, ADDRESS), "cuGraphExecDestroy");
 
     private CudaDriver() {}
-
-    private static MethodHandle bind(FunctionDescriptor fd, String... names) {
-        MethodHandle h = LIB.bind(fd, names);
-        if (h == null && LIB.lookup() != null) MISSING.add(names[0]);
-        return h;
-    }
 
     /** Null when libcuda.so.1 was loaded with every symbol bound here, else why not. */
     public static String loadError() {
         if (LIB.error() != null) return LIB.error() + " (is the NVIDIA driver installed?)";
-        if (!MISSING.isEmpty()) return LIB.loadedAs() + " lacks " + MISSING + " (driver too old; CUDA 12.0+ needed)";
+        if (!LIB.missing().isEmpty()) return LIB.loadedAs() + " lacks " + LIB.missing() + " (driver too old; CUDA 12.0+ needed)";
         return null;
     }
 
     static void check(int rc, String call) {
-        if (rc != 0) throw new CudaException(call + ": " + CudaStatus.driver(rc), rc);
+        LIB.check(rc, call);
     }
 
     private static void requireLoaded() {
         String e = loadError();
         if (e != null) throw new CudaException(e);
-    }
-
-    private static RuntimeException rethrow(Throwable t) {
-        if (t instanceof RuntimeException r) return r;
-        if (t instanceof Error e) throw e;
-        return new IllegalStateException(t);
     }
 
     // ------------------------------------------------------------------ initialisation and devices
@@ -111,7 +96,7 @@ public final class CudaDriver {
         requireLoaded();
         try {
             check((int) cuInit.invokeExact(0), "cuInit");
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     /** The driver's CUDA version as 1000·major + 10·minor (13000 for CUDA 13.0). */
@@ -120,7 +105,7 @@ public final class CudaDriver {
             MemorySegment v = a.allocate(JAVA_INT);
             check((int) cuDriverGetVersion.invokeExact(v), "cuDriverGetVersion");
             return v.get(JAVA_INT, 0);
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     public static int deviceCount() {
@@ -128,7 +113,7 @@ public final class CudaDriver {
             MemorySegment v = a.allocate(JAVA_INT);
             check((int) cuDeviceGetCount.invokeExact(v), "cuDeviceGetCount");
             return v.get(JAVA_INT, 0);
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     /** The CUdevice handle of device {@code ordinal}. */
@@ -137,7 +122,7 @@ public final class CudaDriver {
             MemorySegment v = a.allocate(JAVA_INT);
             check((int) cuDeviceGet.invokeExact(v, ordinal), "cuDeviceGet");
             return v.get(JAVA_INT, 0);
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     public static String deviceName(int dev) {
@@ -145,7 +130,7 @@ public final class CudaDriver {
             MemorySegment buf = a.allocate(256);
             check((int) cuDeviceGetName.invokeExact(buf, 256, dev), "cuDeviceGetName");
             return buf.getString(0, StandardCharsets.UTF_8);
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     public static int attribute(int attr, int dev) {
@@ -153,7 +138,7 @@ public final class CudaDriver {
             MemorySegment v = a.allocate(JAVA_INT);
             check((int) cuDeviceGetAttribute.invokeExact(v, attr, dev), "cuDeviceGetAttribute(" + attr + ")");
             return v.get(JAVA_INT, 0);
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     public static long totalMem(int dev) {
@@ -161,7 +146,7 @@ public final class CudaDriver {
             MemorySegment v = a.allocate(JAVA_LONG);
             check((int) cuDeviceTotalMem.invokeExact(v, dev), "cuDeviceTotalMem_v2");
             return v.get(JAVA_LONG, 0);
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     // ------------------------------------------------------------------ contexts
@@ -172,20 +157,20 @@ public final class CudaDriver {
             MemorySegment p = a.allocate(ADDRESS);
             check((int) cuDevicePrimaryCtxRetain.invokeExact(p, dev), "cuDevicePrimaryCtxRetain");
             return p.get(ADDRESS, 0);
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     public static void primaryCtxRelease(int dev) {
         try {
             check((int) cuDevicePrimaryCtxRelease.invokeExact(dev), "cuDevicePrimaryCtxRelease");
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     /** Makes {@code ctx} current on the calling thread (the driver's current context is per thread). */
     public static void ctxSetCurrent(MemorySegment ctx) {
         try {
             check((int) cuCtxSetCurrent.invokeExact(ctx), "cuCtxSetCurrent");
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     /** {free, total} bytes of device memory in the current context. */
@@ -194,7 +179,7 @@ public final class CudaDriver {
             MemorySegment f = a.allocate(JAVA_LONG), t = a.allocate(JAVA_LONG);
             check((int) cuMemGetInfo.invokeExact(f, t), "cuMemGetInfo_v2");
             return new long[]{f.get(JAVA_LONG, 0), t.get(JAVA_LONG, 0)};
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     // ------------------------------------------------------------------ streams and events
@@ -204,20 +189,20 @@ public final class CudaDriver {
             MemorySegment p = a.allocate(ADDRESS);
             check((int) cuStreamCreate.invokeExact(p, flags), "cuStreamCreate");
             return p.get(ADDRESS, 0);
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     public static void streamDestroy(MemorySegment stream) {
         try {
             check((int) cuStreamDestroy.invokeExact(stream), "cuStreamDestroy_v2");
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     /** Waits for all work on the stream; asynchronous kernel faults surface here. */
     public static void streamSynchronize(MemorySegment stream) {
         try {
             check((int) cuStreamSynchronize.invokeExact(stream), "cuStreamSynchronize");
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     public static MemorySegment eventCreate(int flags) {
@@ -225,19 +210,19 @@ public final class CudaDriver {
             MemorySegment p = a.allocate(ADDRESS);
             check((int) cuEventCreate.invokeExact(p, flags), "cuEventCreate");
             return p.get(ADDRESS, 0);
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     public static void eventRecord(MemorySegment event, MemorySegment stream) {
         try {
             check((int) cuEventRecord.invokeExact(event, stream), "cuEventRecord");
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     public static void eventSynchronize(MemorySegment event) {
         try {
             check((int) cuEventSynchronize.invokeExact(event), "cuEventSynchronize");
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     /** Milliseconds between two recorded (and completed) events. */
@@ -246,13 +231,13 @@ public final class CudaDriver {
             MemorySegment ms = a.allocate(JAVA_FLOAT);
             check((int) cuEventElapsedTime.invokeExact(ms, start, end), "cuEventElapsedTime");
             return ms.get(JAVA_FLOAT, 0);
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     public static void eventDestroy(MemorySegment event) {
         try {
             check((int) cuEventDestroy.invokeExact(event), "cuEventDestroy_v2");
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     // ------------------------------------------------------------------ memory
@@ -263,39 +248,39 @@ public final class CudaDriver {
             MemorySegment p = a.allocate(JAVA_LONG);
             check((int) cuMemAlloc.invokeExact(p, bytes), "cuMemAlloc_v2(" + bytes + " bytes)");
             return p.get(JAVA_LONG, 0);
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     public static void memFree(long ptr) {
         try {
             check((int) cuMemFree.invokeExact(ptr), "cuMemFree_v2");
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     /** Host → device copy; {@code src} must be native memory. */
     public static void memcpyHtoDAsync(long dst, MemorySegment src, long bytes, MemorySegment stream) {
         try {
             check((int) cuMemcpyHtoDAsync.invokeExact(dst, src, bytes, stream), "cuMemcpyHtoDAsync_v2");
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     /** Device → host copy; {@code dst} must be native memory. */
     public static void memcpyDtoHAsync(MemorySegment dst, long src, long bytes, MemorySegment stream) {
         try {
             check((int) cuMemcpyDtoHAsync.invokeExact(dst, src, bytes, stream), "cuMemcpyDtoHAsync_v2");
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     public static void memcpyDtoDAsync(long dst, long src, long bytes, MemorySegment stream) {
         try {
             check((int) cuMemcpyDtoDAsync.invokeExact(dst, src, bytes, stream), "cuMemcpyDtoDAsync_v2");
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     public static void memsetD8Async(long dst, byte value, long count, MemorySegment stream) {
         try {
             check((int) cuMemsetD8Async.invokeExact(dst, value, count, stream), "cuMemsetD8Async");
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     // ------------------------------------------------------------------ modules and launches
@@ -322,13 +307,13 @@ public final class CudaDriver {
                         + (jit.isEmpty() ? "" : "; JIT log: " + jit.replace('\n', ' ')), rc);
             }
             return p.get(ADDRESS, 0);
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     public static void moduleUnload(MemorySegment module) {
         try {
             check((int) cuModuleUnload.invokeExact(module), "cuModuleUnload");
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     public static MemorySegment moduleGetFunction(MemorySegment module, String name) {
@@ -336,7 +321,7 @@ public final class CudaDriver {
             MemorySegment p = a.allocate(ADDRESS);
             check((int) cuModuleGetFunction.invokeExact(p, module, a.allocateFrom(name)), "cuModuleGetFunction(" + name + ")");
             return p.get(ADDRESS, 0);
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     /** cuLaunchKernel with {@code params} a void*[] of pointers to each argument's value. */
@@ -345,7 +330,7 @@ public final class CudaDriver {
         try {
             check((int) cuLaunchKernel.invokeExact(f, gx, gy, gz, bx, by, bz, sharedBytes, stream, params, MemorySegment.NULL),
                     "cuLaunchKernel(" + name + ", grid " + gx + "x" + gy + "x" + gz + ", block " + bx + "x" + by + "x" + bz + ")");
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     // ------------------------------------------------------------------ graphs
@@ -353,7 +338,7 @@ public final class CudaDriver {
     public static void streamBeginCapture(MemorySegment stream, int mode) {
         try {
             check((int) cuStreamBeginCapture.invokeExact(stream, mode), "cuStreamBeginCapture_v2");
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     /** Ends capture and returns the captured CUgraph. */
@@ -362,7 +347,7 @@ public final class CudaDriver {
             MemorySegment p = a.allocate(ADDRESS);
             check((int) cuStreamEndCapture.invokeExact(stream, p), "cuStreamEndCapture");
             return p.get(ADDRESS, 0);
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     public static MemorySegment graphInstantiate(MemorySegment graph) {
@@ -370,24 +355,24 @@ public final class CudaDriver {
             MemorySegment p = a.allocate(ADDRESS);
             check((int) cuGraphInstantiate.invokeExact(p, graph, 0L), "cuGraphInstantiateWithFlags");
             return p.get(ADDRESS, 0);
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     public static void graphLaunch(MemorySegment exec, MemorySegment stream) {
         try {
             check((int) cuGraphLaunch.invokeExact(exec, stream), "cuGraphLaunch");
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     public static void graphDestroy(MemorySegment graph) {
         try {
             check((int) cuGraphDestroy.invokeExact(graph), "cuGraphDestroy");
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 
     public static void graphExecDestroy(MemorySegment exec) {
         try {
             check((int) cuGraphExecDestroy.invokeExact(exec), "cuGraphExecDestroy");
-        } catch (Throwable t) { throw rethrow(t); }
+        } catch (Throwable t) { throw NativeLibs.rethrow(t); }
     }
 }

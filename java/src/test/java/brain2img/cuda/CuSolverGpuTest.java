@@ -3,8 +3,6 @@ package brain2img.cuda;
 import brain2img.testing.GpuTest;
 import org.apache.commons.math3.linear.Array2DRowRealMatrix;
 import org.apache.commons.math3.linear.EigenDecomposition;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -20,19 +18,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** cusolverDnDsyevd on random symmetric matrices against Commons Math and the defining identity A·v = λ·v. */
 @GpuTest
-class CuSolverGpuTest {
-    static CudaBackend gpu;
-
-    @BeforeAll
-    static void open() {
-        gpu = new CudaBackend(CudaBackend.Precision.FP32);
-    }
-
-    @AfterAll
-    static void close() {
-        if (gpu != null) gpu.close();
-    }
-
+class CuSolverGpuTest extends Fp32GpuFixture {
     @Test
     void symmetricEigendecomposition() {
         assumeTrue(CuSolver.loadError() == null, "cuSOLVER not found: " + CuSolver.loadError());

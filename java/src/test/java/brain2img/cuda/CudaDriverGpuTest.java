@@ -2,8 +2,6 @@ package brain2img.cuda;
 
 import brain2img.tensor.Tensor;
 import brain2img.testing.GpuTest;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -19,19 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The driver bindings on a real device: queries, copies, events, errors by name, and CUDA graph capture/replay. */
 @GpuTest
-class CudaDriverGpuTest {
-    static CudaBackend gpu; // provides the current context and the stream
-
-    @BeforeAll
-    static void open() {
-        gpu = new CudaBackend(CudaBackend.Precision.FP32);
-    }
-
-    @AfterAll
-    static void close() {
-        if (gpu != null) gpu.close();
-    }
-
+class CudaDriverGpuTest extends Fp32GpuFixture {
     @Test
     void deviceQueries() {
         int dev = CudaDriver.device(CudaProbe.deviceOrdinal());

@@ -5,8 +5,6 @@ import brain2img.testing.GpuTest;
 import org.apache.commons.math3.linear.Array2DRowRealMatrix;
 import org.apache.commons.math3.linear.LUDecomposition;
 import org.apache.commons.math3.linear.RealMatrix;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -20,19 +18,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** GPU ridge for several penalties against (XᵀX + αI)⁻¹XᵀY solved in double precision by Commons Math. */
 @GpuTest
-class CudaRidgeGpuTest {
-    static CudaBackend gpu;
-
-    @BeforeAll
-    static void open() {
-        gpu = new CudaBackend(CudaBackend.Precision.FP32);
-    }
-
-    @AfterAll
-    static void close() {
-        if (gpu != null) gpu.close();
-    }
-
+class CudaRidgeGpuTest extends Fp32GpuFixture {
     static float[] reference(double[][] x, double[][] y, double alpha) {
         RealMatrix xm = new Array2DRowRealMatrix(x), ym = new Array2DRowRealMatrix(y);
         RealMatrix g = xm.transpose().multiply(xm);

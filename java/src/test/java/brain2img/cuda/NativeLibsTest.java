@@ -15,7 +15,7 @@ class NativeLibsTest {
 
     @Test
     void missingLibraryNamesEveryCandidateAndTheSearchPath() {
-        NativeLibs.Lib lib = NativeLibs.load("test", "libbrain2img-none.so.13", "libbrain2img-none.so.12");
+        NativeLibs.Lib lib = NativeLibs.load(CudaStatus::driver, "libbrain2img-none.so.13", "libbrain2img-none.so.12");
         assertNull(lib.lookup());
         assertTrue(lib.error().startsWith("libbrain2img-none.so.13 / libbrain2img-none.so.12 not found"), lib.error());
         assertTrue(lib.error().contains("/usr/local/cuda/lib64"), lib.error());
@@ -31,7 +31,7 @@ class NativeLibsTest {
         System.setProperty("brain2img.cuda.libpath", dir.toString());
         try {
             assertTrue(NativeLibs.searchDirs().getFirst().equals(dir));
-            NativeLibs.Lib lib = NativeLibs.load("test", "libbrain2img-bogus.so.1");
+            NativeLibs.Lib lib = NativeLibs.load(CudaStatus::driver, "libbrain2img-bogus.so.1");
             assertNull(lib.lookup());
             assertTrue(lib.error().startsWith(bogus + " could not be loaded"), lib.error());
         } finally {
@@ -43,7 +43,7 @@ class NativeLibsTest {
     @Test
     void systemLibrariesLoadByName() {
         // libc is on every Linux machine: proves the dlopen-by-name path and symbol binding work.
-        NativeLibs.Lib lib = NativeLibs.load("libc", "libc.so.6");
+        NativeLibs.Lib lib = NativeLibs.load(CudaStatus::driver, "libc.so.6");
         assertNull(lib.error());
         assertNotNull(lib.bind(java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_LONG,
                 java.lang.foreign.ValueLayout.ADDRESS), "no_such_symbol", "strlen"));
