@@ -27,7 +27,9 @@ import java.util.concurrent.Callable;
 @Command(name = "ridge", mixinStandardHelpOptions = true,
         description = "Cross-validated multi-target ridge regression (voxels → features): fit, predict, score, bench.",
         subcommands = {RidgeCommand.Fit.class, RidgeCommand.Predict.class, RidgeCommand.Score.class, RidgeCommand.Bench.class},
-        footer = {"", "Example:", "  brain2img ridge fit --x X.npy --y Y.npy --alphas 1e-2,1e-1,1,10 --folds 5 --out model.safetensors"})
+        footer = {"", "Example:",
+                "  brain2img ridge fit --x X.npy --y Y.npy --alphas 1e-2,1e-1,1,10 --folds 5 \\",
+                "      --out model.safetensors"})
 public final class RidgeCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -40,7 +42,8 @@ public final class RidgeCommand implements Runnable {
     @Command(name = "fit", mixinStandardHelpOptions = true,
             description = "Fit ridge X → Y with the alpha chosen per target (or shared) by K-fold cross-validation.",
             footer = {"", "Example:",
-                    "  brain2img ridge fit --x X.npy --y Y.npy --alphas 1e-2,1e-1,1,10 --folds 5 --groups g.npy --standardize --out model.safetensors"})
+                    "  brain2img ridge fit --x X.npy --y Y.npy --alphas 1e-2,1e-1,1,10 --folds 5 \\",
+                    "      --groups g.npy --standardize --out model.safetensors"})
     static final class Fit implements Callable<Integer> {
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
@@ -172,7 +175,9 @@ public final class RidgeCommand implements Runnable {
     @Command(name = "score", mixinStandardHelpOptions = true,
             description = "Per-target R² and Pearson r of a ridge model's predictions: summary, and optionally all of them.",
             footer = {"", "--out writes f64 (2, targets): row 0 R², row 1 Pearson r.", "",
-                    "Example:", "  brain2img ridge score --model model.safetensors --x Xtest.npy --y Ytest.npy --out scores.npy"})
+                    "Example:",
+                    "  brain2img ridge score --model model.safetensors --x Xtest.npy --y Ytest.npy \\",
+                    "      --out scores.npy"})
     static final class Score implements Callable<Integer> {
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;

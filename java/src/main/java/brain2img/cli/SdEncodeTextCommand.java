@@ -20,8 +20,10 @@ import java.util.concurrent.Callable;
 @Command(name = "encode-text", mixinStandardHelpOptions = true,
         description = "Encode prompts with the CLIP text encoder into float32 hidden states (N,77,D), the conditioning SD v1 cross-attends to.",
         footer = {"", "Examples:",
-                "  brain2img sd encode-text --weights weights/sd-v1-4 --text-file prompts.txt --out hidden.npy",
-                "  brain2img sd encode-text --weights v1-5-pruned-emaonly.safetensors --config weights/sd-v1-5 --text-file prompts.json --out hidden.npy"})
+                "  brain2img sd encode-text --weights weights/sd-v1-4 --text-file prompts.txt \\",
+                "      --out hidden.npy",
+                "  brain2img sd encode-text --weights v1-5-pruned-emaonly.safetensors \\",
+                "      --config weights/sd-v1-5 --text-file prompts.json --out hidden.npy"})
 public final class SdEncodeTextCommand implements Callable<Integer> {
     @Mixin
     SdWeightsOptions.TextEncoder sd;
