@@ -14,6 +14,12 @@ import java.io.UncheckedIOException;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Reconstructs seen images from fMRI (Takagi & Nishimoto 2023; Shen et al. 2019) and audits how much came from the brain.",
+        footer = {"", "Examples:",
+                "  brain2img demo            # writes runs/demo/run/report.html",
+                "  brain2img run --data data/digits --out runs/digits --seed 42",
+                "  brain2img sd sample --help",
+                "",
+                "Every command's --help shows its options and an example."},
         subcommands = {
                 DemoCommand.class,
                 PipelineCommands.Run.class,

@@ -27,7 +27,9 @@ import java.util.concurrent.Callable;
 @Command(name = "ridge", mixinStandardHelpOptions = true,
         description = "Cross-validated multi-target ridge regression (voxels → features): fit, predict, score, bench.",
         subcommands = {RidgeCommand.Fit.class, RidgeCommand.Predict.class, RidgeCommand.Score.class, RidgeCommand.Bench.class},
-        footer = {"", "Example:", "  brain2img ridge fit --x X.npy --y Y.npy --alphas 1e-2,1e-1,1,10 --folds 5 --out model.safetensors"})
+        footer = {"", "Example:",
+                "  brain2img ridge fit --x X.npy --y Y.npy --alphas 1e-2,1e-1,1,10 --folds 5 \\",
+                "      --out model.safetensors"})
 public final class RidgeCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -40,7 +42,8 @@ public final class RidgeCommand implements Runnable {
     @Command(name = "fit", mixinStandardHelpOptions = true,
             description = "Fit ridge X → Y with the alpha chosen per target (or shared) by K-fold cross-validation.",
             footer = {"", "Example:",
-                    "  brain2img ridge fit --x X.npy --y Y.npy --alphas 1e-2,1e-1,1,10 --folds 5 --groups g.npy --standardize --out model.safetensors"})
+                    "  brain2img ridge fit --x X.npy --y Y.npy --alphas 1e-2,1e-1,1,10 --folds 5 \\",
+                    "      --groups g.npy --standardize --out model.safetensors"})
     static final class Fit implements Callable<Integer> {
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
@@ -98,8 +101,7 @@ public final class RidgeCommand implements Runnable {
                 m.putMetadata("y_file", y.toString());
                 if (groups != null) m.putMetadata("groups_file", groups.toString());
                 m.save(out);
-                spec.commandLine().getOut().println(summary(m, (System.nanoTime() - t0) / 1e9));
-                spec.commandLine().getOut().flush();
+                printOut(spec, summary(m, (System.nanoTime() - t0) / 1e9));
             }
             return 0;
         }
@@ -155,21 +157,17 @@ public final class RidgeCommand implements Runnable {
     static final class Predict implements Callable<Integer> {
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
-        @Option(names = "--model", required = true, paramLabel = "model.safetensors", description = "A model from 'ridge fit'.")
-        Path model;
-        @Option(names = "--x", required = true, paramLabel = "X.npy", description = "Inputs (samples, features).")
-        Path x;
+        @Mixin
+        ModelInputs in;
         @Option(names = "--out", required = true, paramLabel = "Yhat.npy", description = "Where to write the predictions (samples, targets).")
         Path out;
 
         @Override
         public Integer call() throws IOException {
-            RidgeModel m = RidgeModel.load(model);
-            Tensor xt = readFor(m, x, model);
-            Tensor pred = m.predict(xt);
+            ModelInputs.Loaded l = in.load();
+            Tensor pred = l.model().predict(l.x());
             Npy.write(out, pred);
-            spec.commandLine().getOut().println("wrote " + out + " " + pred.shapeString());
-            spec.commandLine().getOut().flush();
+            printOut(spec, "wrote " + out + " " + pred.shapeString());
             return 0;
         }
     }
@@ -177,14 +175,14 @@ public final class RidgeCommand implements Runnable {
     @Command(name = "score", mixinStandardHelpOptions = true,
             description = "Per-target R² and Pearson r of a ridge model's predictions: summary, and optionally all of them.",
             footer = {"", "--out writes f64 (2, targets): row 0 R², row 1 Pearson r.", "",
-                    "Example:", "  brain2img ridge score --model model.safetensors --x Xtest.npy --y Ytest.npy --out scores.npy"})
+                    "Example:",
+                    "  brain2img ridge score --model model.safetensors --x Xtest.npy --y Ytest.npy \\",
+                    "      --out scores.npy"})
     static final class Score implements Callable<Integer> {
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
-        @Option(names = "--model", required = true, paramLabel = "model.safetensors", description = "A model from 'ridge fit'.")
-        Path model;
-        @Option(names = "--x", required = true, paramLabel = "X.npy", description = "Inputs (samples, features).")
-        Path x;
+        @Mixin
+        ModelInputs in;
         @Option(names = "--y", required = true, paramLabel = "Y.npy", description = "True targets (samples, targets).")
         Path y;
         @Option(names = "--out", paramLabel = "scores.npy", description = "Write the per-target scores (2, targets).")
@@ -192,22 +190,21 @@ public final class RidgeCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
-            RidgeModel m = RidgeModel.load(model);
-            Tensor xt = readFor(m, x, model);
+            ModelInputs.Loaded l = in.load();
+            RidgeModel m = l.model();
+            Tensor xt = l.x();
             Tensor yt = readTargets(y);
             requireFinite(yt, y);
             if (yt.dim(0) != xt.dim(0) || yt.dim(1) != m.targets()) {
                 throw new Main.UsageException(y + " is " + yt.shapeString() + " but needs (" + xt.dim(0) + ", " + m.targets()
-                        + ") for " + x + " and " + model);
+                        + ") for " + in.x + " and " + in.model);
             }
             RidgeScores s = RidgeScores.of(yt, m.predict(xt));
-            java.io.PrintWriter o = spec.commandLine().getOut();
-            o.println(s.summary());
+            printOut(spec, s.summary());
             if (out != null) {
                 Npy.write(out, s.toTensor());
-                o.println("wrote " + out + " f64[2, " + m.targets() + "] (R², Pearson r)");
+                printOut(spec, "wrote " + out + " f64[2, " + m.targets() + "] (R², Pearson r)");
             }
-            o.flush();
             return 0;
         }
     }
@@ -257,30 +254,52 @@ public final class RidgeCommand implements Runnable {
         }
     }
 
+    /** One result line on the command line's stdout, flushed so it shows before a slow next step. */
+    private static void printOut(picocli.CommandLine.Model.CommandSpec spec, String line) {
+        java.io.PrintWriter o = spec.commandLine().getOut();
+        o.println(line);
+        o.flush();
+    }
+
     // ------------------------------------------------------------------ input helpers
 
     static Tensor readMatrix(Path file, String what) {
         Tensor t = Npy.read(file);
         if (t.rank() != 2) throw new Main.UsageException(file + ": " + what + " must be a 2-D array (samples, features), got " + t.shapeString());
-        if (!t.dtype().isFloating()) throw new Main.UsageException(file + ": expected f32 or f64 values, got " + t.shapeString());
-        return t;
+        return requireFloating(t, file);
     }
 
     static Tensor readTargets(Path file) {
         Tensor t = Npy.read(file);
         if (t.rank() == 1) t = t.reshape(t.dim(0), 1);
         if (t.rank() != 2) throw new Main.UsageException(file + ": Y must be (samples, targets) or (samples), got " + t.shapeString());
+        return requireFloating(t, file);
+    }
+
+    private static Tensor requireFloating(Tensor t, Path file) {
         if (!t.dtype().isFloating()) throw new Main.UsageException(file + ": expected f32 or f64 values, got " + t.shapeString());
         return t;
     }
 
-    static Tensor readFor(RidgeModel m, Path x, Path model) {
-        Tensor xt = readMatrix(x, "X");
-        if (xt.dim(1) != m.features()) {
-            throw new Main.UsageException(x + " has " + xt.dim(1) + " features but " + model + " was fitted on " + m.features());
+    /** {@code --model} and {@code --x} of predict and score: a fitted model, and inputs checked against it. */
+    static final class ModelInputs {
+        @Option(names = "--model", required = true, paramLabel = "model.safetensors", description = "A model from 'ridge fit'.")
+        Path model;
+        @Option(names = "--x", required = true, paramLabel = "X.npy", description = "Inputs (samples, features).")
+        Path x;
+
+        /** The model, and X (samples, features) checked to be float, finite and of the model's feature count. */
+        Loaded load() {
+            RidgeModel m = RidgeModel.load(model);
+            Tensor xt = readMatrix(x, "X");
+            if (xt.dim(1) != m.features()) {
+                throw new Main.UsageException(x + " has " + xt.dim(1) + " features but " + model + " was fitted on " + m.features());
+            }
+            requireFinite(xt, x);
+            return new Loaded(m, xt);
         }
-        requireFinite(xt, x);
-        return xt;
+
+        record Loaded(RidgeModel model, Tensor x) {}
     }
 
     static void requireFinite(Tensor t, Path file) {

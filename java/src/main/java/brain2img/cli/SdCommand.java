@@ -13,7 +13,12 @@ import picocli.CommandLine.Command;
                 SdVaeEncodeCommand.class,
                 SdVaeDecodeCommand.class,
                 SdSampleCommand.class,
-        })
+        },
+        footer = {"", "Examples:",
+                "  brain2img sd tokenize --weights weights/sd-v1-4 --text-file prompts.json \\",
+                "      --out ids.npy",
+                "  brain2img sd encode-text --weights weights/sd-v1-4 --text-file prompts.json \\",
+                "      --out c.npy"})
 public final class SdCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -20,11 +20,13 @@ import java.util.concurrent.Callable;
 @Command(name = "encode-text", mixinStandardHelpOptions = true,
         description = "Encode prompts with the CLIP text encoder into float32 hidden states (N,77,D), the conditioning SD v1 cross-attends to.",
         footer = {"", "Examples:",
-                "  brain2img sd encode-text --weights weights/sd-v1-4 --text-file prompts.txt --out hidden.npy",
-                "  brain2img sd encode-text --weights v1-5-pruned-emaonly.safetensors --config weights/sd-v1-5 --text-file prompts.json --out hidden.npy"})
+                "  brain2img sd encode-text --weights weights/sd-v1-4 --text-file prompts.txt \\",
+                "      --out hidden.npy",
+                "  brain2img sd encode-text --weights v1-5-pruned-emaonly.safetensors \\",
+                "      --config weights/sd-v1-5 --text-file prompts.json --out hidden.npy"})
 public final class SdEncodeTextCommand implements Callable<Integer> {
-    @Option(names = "--weights", required = true, paramLabel = "W", description = "A diffusers folder or a single-file .safetensors checkpoint.")
-    Path weights;
+    @Mixin
+    SdWeightsOptions.TextEncoder sd;
 
     @Option(names = "--text-file", required = true, paramLabel = "F",
             description = "A JSON array of strings, or a text file with one prompt per line.")
@@ -32,10 +34,6 @@ public final class SdEncodeTextCommand implements Callable<Integer> {
 
     @Option(names = "--out", required = true, paramLabel = "hidden.npy", description = "Output .npy, float32 (N,77,D).")
     Path out;
-
-    @Option(names = "--config", paramLabel = "DIR",
-            description = "A diffusers folder with text_encoder/config.json and tokenizer/ for a single-file checkpoint (default config: SD v1).")
-    Path config;
 
     @Option(names = "--batch", paramLabel = "N", defaultValue = "16", description = "Prompts per encoder call (default: ${DEFAULT-VALUE}).")
     int batch;
@@ -47,8 +45,8 @@ public final class SdEncodeTextCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         if (batch < 1) throw new Main.UsageException("--batch must be at least 1, got " + batch);
         List<String> prompts = SdTokenizeCommand.readPrompts(textFile);
-        try (SdSource src = SdSource.open(weights, config); Backend be = device.open()) {
-            ClipTokenizer tok = SdTokenizeCommand.loadTokenizer(weights, config);
+        try (SdSource src = sd.open(); Backend be = device.open()) {
+            ClipTokenizer tok = SdTokenizeCommand.loadTokenizer(sd.weights, sd.config());
             long t0 = System.nanoTime();
             ClipTextEncoder enc = ClipTextEncoder.load(src, be);
             long t1 = System.nanoTime();

@@ -9,7 +9,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Input checks shared by the {@code sd vae-*} and {@code sd sample} commands; failures are usage errors naming the file. */
+/** Input checks shared by the {@code sd unet}, {@code sd vae-*} and {@code sd sample} commands; failures are usage errors naming the file. */
 final class SdInputs {
     private SdInputs() {}
 

@@ -11,12 +11,9 @@ import brain2img.sd.Vae;
 import brain2img.tensor.Tensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -38,11 +35,8 @@ import java.util.concurrent.Callable;
                 "step noise comes from our own documented generator seeded by --seed (not",
                 "torch's: diffusers with the same seed draws other noise)."})
 public final class SdSampleCommand implements Callable<Integer> {
-    @Option(names = "--weights", required = true, paramLabel = "W", description = "A diffusers folder or an original single .safetensors file.")
-    Path weights;
-
-    @Option(names = "--config", paramLabel = "DIR", description = "Diffusers folder with the unet/vae/scheduler configs of a single-file W (default: built-in SD v1).")
-    Path config;
+    @Mixin
+    SdWeightsOptions.Sampling sd;
 
     @Option(names = "--cond", required = true, paramLabel = "c.npy", description = "Conditional text context (B,77,D), float.")
     Path cond;
@@ -87,12 +81,6 @@ public final class SdSampleCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
 
-    @Spec
-    CommandSpec spec;
-
-    /** Progress and "wrote" lines go to the command line's error stream (stderr), keeping stdout clean. */
-    private PrintWriter log() { return spec.commandLine().getErr(); }
-
     @Override
     public Integer call() throws IOException {
         boolean img2img = initLatent != null;
@@ -106,7 +94,7 @@ public final class SdSampleCommand implements Callable<Integer> {
             throw new Main.UsageException(e.getMessage());
         }
 
-        try (SdSource src = SdSource.open(weights, config)) {
+        try (SdSource src = sd.open()) {
             UNetConfig ucfg = UNetConfig.of(src);
             DdimScheduler scheduler = DdimScheduler.load(src);
             Tensor n = SdInputs.readFloat(noise, "noise");
@@ -128,20 +116,20 @@ public final class SdSampleCommand implements Callable<Integer> {
                 // Loaded before sampling, so a bad VAE fails before the expensive part.
                 Vae vae = outImage != null || png != null ? Vae.load(src, be) : null;
                 Sampler sampler = new Sampler(unet, scheduler, be);
-                Sampler.Progress progress = (i, total, t) -> log().printf(Locale.ROOT, "step %d/%d  t=%d%n", i + 1, total, t);
+                Sampler.Progress progress = (i, total, t) -> sd.log().printf(Locale.ROOT, "step %d/%d  t=%d%n", i + 1, total, t);
                 Tensor latent = img2img
                         ? sampler.img2img(z0, n, strength, conv, c, u, settings, progress)
                         : sampler.txt2img(n, c, u, settings, progress);
                 Tensor host = be.download(latent);
                 Npy.write(outLatent, host);
-                log().println("wrote " + outLatent);
+                sd.log().println("wrote " + outLatent);
                 if (vae != null) {
                     Tensor images = be.download(vae.decode(latent));
                     if (outImage != null) {
                         Npy.write(outImage, images);
-                        log().println("wrote " + outImage);
+                        sd.log().println("wrote " + outImage);
                     }
-                    if (png != null) SdInputs.writePngs(png, images, log());
+                    if (png != null) SdInputs.writePngs(png, images, sd.log());
                 }
             }
         }
@@ -156,7 +144,7 @@ public final class SdSampleCommand implements Callable<Integer> {
                 return;
             }
             Sampler.Plan plan = Sampler.img2imgPlan(scheduler, steps, strength, conv);
-            log().printf(Locale.ROOT, "img2img (%s): %d of %d steps from t=%d, noise at t=%d%n",
+            sd.log().printf(Locale.ROOT, "img2img (%s): %d of %d steps from t=%d, noise at t=%d%n",
                     conv.name().toLowerCase(Locale.ROOT), plan.timesteps().length, steps, plan.timesteps()[0], plan.noiseTimestep());
         } catch (IllegalArgumentException e) {
             throw new Main.UsageException(e.getMessage());

@@ -18,7 +18,8 @@ import java.util.concurrent.Callable;
 @Command(name = "tokenize", mixinStandardHelpOptions = true,
         description = "Tokenize prompts with the CLIP BPE tokenizer into int32 ids (N,77): start, at most 75 tokens, end, padded with end.",
         footer = {"", "Example:",
-                "  brain2img sd tokenize --weights weights/sd-v1-4 --text-file prompts.json --out ids.npy"})
+                "  brain2img sd tokenize --weights weights/sd-v1-4 --text-file prompts.json \\",
+                "      --out ids.npy"})
 public final class SdTokenizeCommand implements Callable<Integer> {
     @Option(names = "--weights", required = true, paramLabel = "DIR",
             description = "A diffusers folder (its tokenizer/ is used), a tokenizer folder itself, or a single-file checkpoint with --config.")

@@ -24,11 +24,8 @@ import java.util.concurrent.Callable;
                 "  brain2img sd unet --weights v1-5-pruned-emaonly.safetensors --config sd-v1-5 \\",
                 "      --latent x.npy --timesteps t.npy --context c.npy --out eps.npy"})
 public final class SdUnetCommand implements Callable<Integer> {
-    @Option(names = "--weights", required = true, paramLabel = "W", description = "A diffusers folder or an original single .safetensors file.")
-    Path weights;
-
-    @Option(names = "--config", paramLabel = "DIR", description = "Diffusers folder whose unet/config.json describes a single-file W (default: built-in SD v1).")
-    Path config;
+    @Mixin
+    SdWeightsOptions.Unet sd;
 
     @Option(names = "--latent", required = true, paramLabel = "x.npy", description = "Noisy latents (B,4,h,w), float; h and w multiples of 8.")
     Path latent;
@@ -47,16 +44,16 @@ public final class SdUnetCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        try (SdSource src = SdSource.open(weights, config)) {
+        try (SdSource src = sd.open()) {
             UNetConfig cfg = UNetConfig.of(src);
-            Tensor x = readFloat(latent, "latent");
+            Tensor x = SdInputs.readFloat(latent, "latent");
             Tensor t = Npy.read(timesteps);
-            Tensor c = readFloat(context, "context");
-            check(latent, () -> cfg.checkLatent(x.shape()));
+            Tensor c = SdInputs.readFloat(context, "context");
+            SdInputs.check(latent, () -> cfg.checkLatent(x.shape()));
             if (t.rank() > 1) throw new Main.UsageException(timesteps + ": timesteps must be a vector (B) or a scalar, got " + t.shapeString());
             if (t.dtype() == DType.U8) throw new Main.UsageException(timesteps + ": timesteps must be int64, int32 or float, got " + t.shapeString());
-            check(timesteps, () -> UNetConfig.checkTimesteps(Math.toIntExact(t.numel()), x.dim(0)));
-            check(context, () -> cfg.checkContext(c.shape(), x.dim(0)));
+            SdInputs.check(timesteps, () -> UNetConfig.checkTimesteps(Math.toIntExact(t.numel()), x.dim(0)));
+            SdInputs.check(context, () -> cfg.checkContext(c.shape(), x.dim(0)));
             float[] ts = t.toFloatArray();
             for (float v : ts) if (!Float.isFinite(v)) throw new Main.UsageException(timesteps + ": timestep " + v + " is not finite");
 
@@ -68,19 +65,5 @@ public final class SdUnetCommand implements Callable<Integer> {
         }
         System.err.println("wrote " + out);
         return 0;
-    }
-
-    private static Tensor readFloat(Path file, String what) {
-        Tensor t = Npy.read(file);
-        if (!t.dtype().isFloating()) throw new Main.UsageException(file + ": " + what + " must be float, got " + t.shapeString());
-        return t.toF32();
-    }
-
-    private static void check(Path file, Runnable check) {
-        try {
-            check.run();
-        } catch (IllegalArgumentException e) {
-            throw new Main.UsageException(file + ": " + e.getMessage());
-        }
     }
 }

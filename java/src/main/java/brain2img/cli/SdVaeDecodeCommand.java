@@ -8,12 +8,9 @@ import brain2img.sd.VaeConfig;
 import brain2img.tensor.Tensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -27,11 +24,8 @@ import java.util.concurrent.Callable;
                 "The latent is divided by the VAE scaling_factor first; PNGs map [-1,1]",
                 "to 0..255 with clamping."})
 public final class SdVaeDecodeCommand implements Callable<Integer> {
-    @Option(names = "--weights", required = true, paramLabel = "W", description = "A diffusers folder or an original single .safetensors file.")
-    Path weights;
-
-    @Option(names = "--config", paramLabel = "DIR", description = "Diffusers folder whose vae/config.json describes a single-file W (default: built-in SD v1).")
-    Path config;
+    @Mixin
+    SdWeightsOptions.Vae sd;
 
     @Option(names = "--latent", required = true, paramLabel = "z.npy", description = "Scaled latents (B,4,h,w), float.")
     Path latent;
@@ -45,23 +39,17 @@ public final class SdVaeDecodeCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
 
-    @Spec
-    CommandSpec spec;
-
-    /** Progress and "wrote" lines go to the command line's error stream (stderr), keeping stdout clean. */
-    private PrintWriter log() { return spec.commandLine().getErr(); }
-
     @Override
     public Integer call() throws IOException {
-        try (SdSource src = SdSource.open(weights, config)) {
+        try (SdSource src = sd.open()) {
             VaeConfig cfg = VaeConfig.from(src.config(SdSource.VAE));
             Tensor z = SdInputs.readFloat(latent, "latent");
             SdInputs.require4d(latent, z, "latent", cfg.latentChannels(), 1);
             try (Backend be = device.open()) {
                 Tensor img = be.download(Vae.load(src, be).decode(z));
                 Npy.write(out, img);
-                log().println("wrote " + out);
-                if (png != null) SdInputs.writePngs(png, img, log());
+                sd.log().println("wrote " + out);
+                if (png != null) SdInputs.writePngs(png, img, sd.log());
             }
         }
         return 0;

@@ -8,12 +8,9 @@ import brain2img.sd.VaeConfig;
 import brain2img.tensor.Tensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -30,11 +27,8 @@ public final class SdVaeEncodeCommand implements Callable<Integer> {
     /** Values this far outside [-1,1] mean the image was not mapped from 0..255 (x/127.5 − 1). */
     private static final float RANGE_SLACK = 0.01f;
 
-    @Option(names = "--weights", required = true, paramLabel = "W", description = "A diffusers folder or an original single .safetensors file.")
-    Path weights;
-
-    @Option(names = "--config", paramLabel = "DIR", description = "Diffusers folder whose vae/config.json describes a single-file W (default: built-in SD v1).")
-    Path config;
+    @Mixin
+    SdWeightsOptions.Vae sd;
 
     @Option(names = "--image", required = true, paramLabel = "img.npy", description = "Images (B,3,H,W), float in [-1,1]; H and W multiples of 8.")
     Path image;
@@ -48,15 +42,9 @@ public final class SdVaeEncodeCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
 
-    @Spec
-    CommandSpec spec;
-
-    /** Progress and "wrote" lines go to the command line's error stream (stderr), keeping stdout clean. */
-    private PrintWriter log() { return spec.commandLine().getErr(); }
-
     @Override
     public Integer call() throws IOException {
-        try (SdSource src = SdSource.open(weights, config)) {
+        try (SdSource src = sd.open()) {
             VaeConfig cfg = VaeConfig.from(src.config(SdSource.VAE));
             Tensor x = SdInputs.readFloat(image, "image");
             SdInputs.require4d(image, x, "image", cfg.inChannels(), cfg.downFactor());
@@ -69,10 +57,10 @@ public final class SdVaeEncodeCommand implements Callable<Integer> {
             try (Backend be = device.open()) {
                 Vae.Posterior p = Vae.load(src, be).encode(x);
                 Npy.write(outMean, be.download(p.mean()));
-                log().println("wrote " + outMean);
+                sd.log().println("wrote " + outMean);
                 if (outLogvar != null) {
                     Npy.write(outLogvar, be.download(p.logvar()));
-                    log().println("wrote " + outLogvar);
+                    sd.log().println("wrote " + outLogvar);
                 }
             }
         }

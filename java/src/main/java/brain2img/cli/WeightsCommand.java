@@ -20,7 +20,8 @@ import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
 @Command(name = "weights", description = "Inspect weight files.",
-        subcommands = WeightsCommand.Inspect.class, mixinStandardHelpOptions = true)
+        subcommands = WeightsCommand.Inspect.class, mixinStandardHelpOptions = true,
+        footer = {"", "Example:", "  brain2img weights inspect weights/sd-v1-4 --summary"})
 public final class WeightsCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;

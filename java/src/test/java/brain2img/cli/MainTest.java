@@ -11,6 +11,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Map;
+import java.util.TreeMap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -62,6 +64,26 @@ class MainTest {
         });
         Run inspect = run("weights", "inspect", "--help");
         assertTrue(inspect.out().contains("Example"), inspect.out());
+    }
+
+    /** Root, group and leaf commands alike: the usage text ends with at least one example. */
+    @Test
+    void everyCommandAtEveryLevelShowsAnExample() {
+        Map<String, String> usage = new TreeMap<>();
+        collectUsage(Main.commandLine(), usage);
+        // the walk must reach the nested commands, or this test would pass on the top level alone
+        for (String c : new String[]{"brain2img", "brain2img sd sample", "brain2img ridge fit", "brain2img weights inspect",
+                "brain2img data", "brain2img cuda bench"}) {
+            assertTrue(usage.containsKey(c), "walk reached '" + c + "': " + usage.keySet());
+        }
+        usage.forEach((name, text) -> assertTrue(text.contains("Example"), name + " --help has no example:\n" + text));
+    }
+
+    private static void collectUsage(picocli.CommandLine cl, Map<String, String> usage) {
+        usage.put(cl.getCommandSpec().qualifiedName(), cl.getUsageMessage(picocli.CommandLine.Help.Ansi.OFF));
+        cl.getSubcommands().forEach((name, sub) -> {
+            if (!(sub.getCommand() instanceof picocli.CommandLine.HelpCommand)) collectUsage(sub, usage);
+        });
     }
 
     @Test

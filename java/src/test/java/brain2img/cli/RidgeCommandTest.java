@@ -160,4 +160,27 @@ class RidgeCommandTest {
         assertEquals(2, r.code);
         assertTrue(r.err.contains("--alpha-mode"), r.err);
     }
+
+    @Test
+    void predictAndScoreCheckInputsAgainstTheModel() throws Exception {
+        writeProblem(12, 3, 2);
+        String x = dir.resolve("X.npy").toString(), y = dir.resolve("Y.npy").toString(), model = dir.resolve("m.safetensors").toString();
+        assertEquals(0, run("ridge", "fit", "--x", x, "--y", y, "--alphas", "1", "--folds", "3", "--device", "cpu", "--out", model).code);
+
+        Npy.write(dir.resolve("X4.npy"), Tensor.zeros(12, 4));
+        Run r = run("ridge", "predict", "--model", model, "--x", dir.resolve("X4.npy").toString(), "--out", dir.resolve("p.npy").toString());
+        assertEquals(2, r.code);
+        assertTrue(r.err.contains("X4.npy has 4 features but " + model + " was fitted on 3"), r.err);
+
+        Tensor ints = Tensor.allocateHeap(DType.I64, 12, 3);
+        Npy.write(dir.resolve("Xint.npy"), ints);
+        r = run("ridge", "score", "--model", model, "--x", dir.resolve("Xint.npy").toString(), "--y", y);
+        assertEquals(2, r.code);
+        assertTrue(r.err.contains("Xint.npy: expected f32 or f64 values, got i64[12, 3]"), r.err);
+
+        Npy.write(dir.resolve("Y3.npy"), Tensor.zeros(12, 3));
+        r = run("ridge", "score", "--model", model, "--x", x, "--y", dir.resolve("Y3.npy").toString());
+        assertEquals(2, r.code);
+        assertTrue(r.err.contains("Y3.npy is f32[12, 3] but needs (12, 2) for " + x + " and " + model), r.err);
+    }
 }
