@@ -10,7 +10,9 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -62,6 +64,34 @@ class MainTest {
         });
         Run inspect = run("weights", "inspect", "--help");
         assertTrue(inspect.out().contains("Example"), inspect.out());
+    }
+
+    /**
+     * Every command's and subcommand's help renders cleanly: picocli formats descriptions and footers with
+     * String.format, and on a stray '%' it prints a "[picocli WARN] Could not format" line to stderr instead.
+     */
+    @Test
+    void everyHelpRendersWithoutFormatWarnings() {
+        List<String> checked = new ArrayList<>();
+        checkHelp(Main.commandLine(), new ArrayList<>(), checked);
+        assertTrue(checked.size() > 20, "walked the whole command tree: " + checked);
+    }
+
+    private static void checkHelp(picocli.CommandLine cl, List<String> path, List<String> checked) {
+        List<String> args = new ArrayList<>(path);
+        args.add("--help");
+        Run r = run(args.toArray(String[]::new));
+        String what = "brain2img " + String.join(" ", args);
+        assertEquals(0, r.code(), what + "\n" + r.err());
+        assertTrue(r.out().contains("Usage: "), what + ":\n" + r.out());
+        assertEquals("", r.err(), what + " writes nothing to stderr");
+        checked.add(String.join(" ", path));
+        cl.getSubcommands().forEach((name, sub) -> {
+            if (name.equals("help") || !name.equals(sub.getCommandName())) return; // picocli's help; aliases repeat a command
+            List<String> p = new ArrayList<>(path);
+            p.add(name);
+            checkHelp(sub, p, checked);
+        });
     }
 
     @Test
