@@ -131,7 +131,7 @@ public final class DataCommand implements Runnable {
         Path out;
         @Option(names = "--images", required = true, paramLabel = "N", description = "Number of distinct images.")
         int images;
-        @Option(names = "--voxels", required = true, paramLabel = "V", description = "Number of voxels (60% early visual, 40% semantic).")
+        @Option(names = "--voxels", required = true, paramLabel = "V", description = "Number of voxels (60%% early visual, 40%% semantic).")
         int voxels;
         @Option(names = "--seed", required = true, paramLabel = "S", description = "Random seed: the same seed gives the same data.")
         long seed;

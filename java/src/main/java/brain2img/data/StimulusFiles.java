@@ -1,6 +1,7 @@
 package brain2img.data;
 
 import brain2img.io.FormatException;
+import brain2img.io.Images;
 import brain2img.tensor.Tensor;
 
 import javax.imageio.ImageIO;
@@ -16,61 +17,17 @@ import java.nio.file.Path;
  * comes back bit for bit.
  */
 final class StimulusFiles {
-    static {
-        ImageIO.setUseCache(false); // the default disk cache makes each small PNG write several times slower
-    }
-
     private StimulusFiles() {}
 
     /**
-     * Writes the image as an 8-bit PNG with a small encoder of our own (ImageIO's writer costs milliseconds per
-     * small image). Not atomic by itself: {@link DatasetWriter} writes into a temporary directory it renames.
+     * Writes the image as an 8-bit PNG ({@link Images#encodePng}), level round(255·v) of v clamped to [0,1].
+     * Not atomic by itself: {@link DatasetWriter} writes into a temporary directory it renames.
      */
     static void write(Path file, Tensor chw) throws IOException {
-        Files.write(file, encodePng(chw));
-    }
-
-    /** PNG: signature, IHDR (8-bit, grey or RGB), one zlib IDAT of scanlines with filter type 0, IEND. */
-    static byte[] encodePng(Tensor chw) throws IOException {
         if (chw.rank() != 3 || (chw.dim(0) != 1 && chw.dim(0) != 3)) {
             throw new IllegalArgumentException("stimulus must be (1,H,W) or (3,H,W), got " + chw.shapeString());
         }
-        int c = chw.dimInt(0), h = chw.dimInt(1), w = chw.dimInt(2);
-        long plane = (long) h * w;
-        byte[] raw = new byte[h * (1 + w * c)];
-        int o = 0;
-        for (int y = 0; y < h; y++) {
-            raw[o++] = 0; // filter: none
-            for (int x = 0; x < w; x++) {
-                for (int k = 0; k < c; k++) {
-                    float v = chw.getFloat(k * plane + (long) y * w + x);
-                    raw[o++] = (byte) Math.round(Math.max(0f, Math.min(1f, v)) * 255f);
-                }
-            }
-        }
-        java.io.ByteArrayOutputStream z = new java.io.ByteArrayOutputStream(raw.length / 2 + 64);
-        try (java.util.zip.DeflaterOutputStream d = new java.util.zip.DeflaterOutputStream(z, new java.util.zip.Deflater(6))) {
-            d.write(raw);
-        }
-        java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream(z.size() + 64);
-        png.write(new byte[]{(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
-        java.nio.ByteBuffer ihdr = java.nio.ByteBuffer.allocate(13).putInt(w).putInt(h)
-                .put((byte) 8).put((byte) (c == 1 ? 0 : 2)).put((byte) 0).put((byte) 0).put((byte) 0);
-        chunk(png, "IHDR", ihdr.array());
-        chunk(png, "IDAT", z.toByteArray());
-        chunk(png, "IEND", new byte[0]);
-        return png.toByteArray();
-    }
-
-    private static void chunk(java.io.ByteArrayOutputStream out, String type, byte[] data) throws IOException {
-        byte[] t = type.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        out.write(java.nio.ByteBuffer.allocate(4).putInt(data.length).array());
-        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
-        crc.update(t);
-        crc.update(data);
-        out.write(t);
-        out.write(data);
-        out.write(java.nio.ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+        Files.write(file, Images.encodePng(chw, v -> Math.round(Math.max(0f, Math.min(1f, (float) v)) * 255f)));
     }
 
     static Tensor read(Path file) {

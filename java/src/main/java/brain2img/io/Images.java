@@ -4,17 +4,28 @@ import brain2img.tensor.Tensor;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.function.DoubleToIntFunction;
+import java.util.zip.CRC32;
+import java.util.zip.Deflater;
+import java.util.zip.DeflaterOutputStream;
 
 /**
- * PNG/JPEG in and out through ImageIO, and the conversions SD uses between 8-bit RGB images and tensors:
- * a pixel value v in 0..255 is v/127.5 − 1 in [-1,1]; back, x is clamped to [-1,1] and mapped with
+ * PNG/JPEG in through ImageIO, out through our own PNG encoder or ImageIO's JPEG writer, and the conversions
+ * SD uses between 8-bit RGB images and tensors: a pixel value v in 0..255 is v/127.5 − 1 in [-1,1]; back, x is clamped to [-1,1] and mapped with
  * round((x+1)·127.5). Tensors are (3,H,W) or (1,H,W) (grey) in channel-first order.
  */
 public final class Images {
+    static {
+        ImageIO.setUseCache(false); // the default disk cache makes each small JPEG write several times slower
+    }
+
     private Images() {}
 
     /** Reads a PNG/JPEG/BMP file as (3,H,W) in [-1,1]; a grey file gives three equal channels. */
@@ -60,9 +71,7 @@ public final class Images {
 
     /** (3,H,W) or (1,H,W) in [-1,1] → an 8-bit image (RGB, or grey for one channel); values are clamped. */
     public static BufferedImage toImage(Tensor chw) {
-        if (chw.rank() != 3 || (chw.dim(0) != 3 && chw.dim(0) != 1)) {
-            throw new IllegalArgumentException("image tensor must be (3,H,W) or (1,H,W), got " + chw.shapeString());
-        }
+        checkShape(chw);
         int c = chw.dimInt(0), h = chw.dimInt(1), w = chw.dimInt(2);
         int plane = h * w;
         BufferedImage img = new BufferedImage(w, h, c == 3 ? BufferedImage.TYPE_INT_RGB : BufferedImage.TYPE_BYTE_GRAY);
@@ -81,14 +90,64 @@ public final class Images {
         return img;
     }
 
-    /** Writes (3,H,W) or (1,H,W) in [-1,1] as PNG (or JPEG for a .jpg/.jpeg name), atomically. */
+    /**
+     * Writes (3,H,W) or (1,H,W) in [-1,1] atomically: as PNG with {@link #encodePng} (ImageIO's PNG writer costs
+     * milliseconds per small image), or through ImageIO as JPEG for a .jpg/.jpeg name.
+     */
     public static void write(Path file, Tensor chw) throws IOException {
-        BufferedImage img = toImage(chw);
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-        String format = name.endsWith(".jpg") || name.endsWith(".jpeg") ? "jpeg" : "png";
+        if (!(name.endsWith(".jpg") || name.endsWith(".jpeg"))) {
+            AtomicFiles.write(file, encodePng(chw, x -> toByte((float) x)));
+            return;
+        }
+        BufferedImage img = toImage(chw);
         AtomicFiles.write(file, out -> {
-            if (!ImageIO.write(img, format, out)) throw new IOException("no ImageIO writer for " + format);
+            if (!ImageIO.write(img, "jpeg", out)) throw new IOException("no ImageIO writer for jpeg");
         });
+    }
+
+    /**
+     * An 8-bit PNG of a (3,H,W) RGB or (1,H,W) grey tensor: signature, IHDR, one zlib IDAT of scanlines with
+     * filter type 0, IEND.
+     *
+     * @param toByte each value's 8-bit level, which must be in 0..255 (e.g. {@link #toByte} for [-1,1])
+     */
+    public static byte[] encodePng(Tensor chw, DoubleToIntFunction toByte) throws IOException {
+        checkShape(chw);
+        int c = chw.dimInt(0), h = chw.dimInt(1), w = chw.dimInt(2);
+        long plane = (long) h * w;
+        byte[] raw = new byte[h * (1 + w * c)];
+        int o = 0;
+        for (int y = 0; y < h; y++) {
+            raw[o++] = 0; // filter: none
+            for (int x = 0; x < w; x++) {
+                for (int k = 0; k < c; k++) raw[o++] = (byte) toByte.applyAsInt(chw.getFloat(k * plane + (long) y * w + x));
+            }
+        }
+        ByteArrayOutputStream z = new ByteArrayOutputStream(raw.length / 2 + 64);
+        try (DeflaterOutputStream d = new DeflaterOutputStream(z, new Deflater(6))) {
+            d.write(raw);
+        }
+        ByteArrayOutputStream png = new ByteArrayOutputStream(z.size() + 64);
+        png.write(new byte[]{(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
+        ByteBuffer ihdr = ByteBuffer.allocate(13).putInt(w).putInt(h)
+                .put((byte) 8).put((byte) (c == 1 ? 0 : 2)).put((byte) 0).put((byte) 0).put((byte) 0); // depth, grey/RGB, deflate, no filter set, no interlace
+        chunk(png, "IHDR", ihdr.array());
+        chunk(png, "IDAT", z.toByteArray());
+        chunk(png, "IEND", new byte[0]);
+        return png.toByteArray();
+    }
+
+    /** A PNG chunk: length, type, data, CRC-32 of type and data. */
+    private static void chunk(ByteArrayOutputStream out, String type, byte[] data) throws IOException {
+        byte[] t = type.getBytes(StandardCharsets.US_ASCII);
+        out.write(ByteBuffer.allocate(4).putInt(data.length).array());
+        CRC32 crc = new CRC32();
+        crc.update(t);
+        crc.update(data);
+        out.write(t);
+        out.write(data);
+        out.write(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
     }
 
     /** Writes each item of a (B,C,H,W) batch as {@code prefix + index + ".png"} in dir; returns the paths. */
@@ -100,6 +159,14 @@ public final class Images {
             write(paths[b], bchw.get(b));
         }
         return paths;
+    }
+
+    private static void checkShape(Tensor chw) {
+        if (chw.rank() != 3 || (chw.dim(0) != 3 && chw.dim(0) != 1)) {
+            throw new IllegalArgumentException("image tensor must be (3,H,W) or (1,H,W), got " + chw.shapeString());
+        }
+        // ImageIO's BufferedImage refused an empty image; a PNG cannot hold one either
+        if (chw.dim(1) < 1 || chw.dim(2) < 1) throw new IllegalArgumentException("image tensor must not be empty, got " + chw.shapeString());
     }
 
     static float toUnit(int v) {

@@ -4,11 +4,9 @@ import brain2img.backend.Backend;
 import brain2img.data.Averaged;
 import brain2img.data.Dataset;
 import brain2img.data.Split;
-import brain2img.data.Trial;
 import brain2img.eval.Audit;
 import brain2img.eval.AuditResult;
 import brain2img.eval.Picture;
-import brain2img.io.FormatException;
 import brain2img.io.Images;
 import brain2img.io.Npy;
 import brain2img.report.HtmlReport;
@@ -19,7 +17,6 @@ import brain2img.tensor.DType;
 import brain2img.tensor.Tensor;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -55,27 +52,23 @@ public final class SdPipeline implements Stages {
     private final RunConfig cfg;
     private final Backend backend;
     private final Consumer<String> log;
-    private final Path out;
+    private final RunFolder run;
     private final Stamps stamps;
-    private Dataset dataset;
     private AuditResult audit;
 
     public SdPipeline(RunConfig cfg, Backend backend, Consumer<String> log) {
-        if (cfg.out() == null) throw new IllegalArgumentException("no run folder (--out) given");
+        this.run = new RunFolder(cfg, log);
         if (!cfg.targets().equals("z,c")) throw new IllegalArgumentException("SdPipeline runs targets z,c, not " + cfg.targets());
         if (cfg.weights() == null) throw new IllegalArgumentException("--targets z,c needs Stable Diffusion weights (--weights)");
         this.cfg = cfg;
         this.backend = backend;
         this.log = log;
-        this.out = cfg.out();
-        this.stamps = new Stamps(out);
+        this.stamps = run.stamps;
     }
 
     @Override
     public void through(Stage last) throws IOException {
-        Files.createDirectories(out);
-        cfg.write(out.resolve("run.json"));
-        Stages.run(last, log, this::features, this::fit, this::decode, this::render, this::evaluate, this::report);
+        run.through(last, this::features, this::fit, this::decode, this::render, this::evaluate, this::report);
     }
 
     @Override
@@ -91,7 +84,7 @@ public final class SdPipeline implements Stages {
     // ---------------------------------------------------------------- stages
 
     boolean features() throws IOException {
-        Dataset ds = dataset();
+        Dataset ds = run.dataset();
         String key = featuresKey();
         if (stamps.upToDate("features", key, f("features/z/train.npy"), f("features/c/test.npy"), f("features/sd/test_ids.npy"))) return false;
         if (!ds.hasCaptions()) throw new IllegalArgumentException(ds.dir() + ": the c target needs captions, and this data set has none");
@@ -108,8 +101,8 @@ public final class SdPipeline implements Stages {
                         c.add(sd.conditioning(caps));
                     }
                 }
-                Npy.write(f("features/z/" + split.lower() + ".npy"), matrix(z));
-                Npy.write(f("features/c/" + split.lower() + ".npy"), matrix(c));
+                Npy.write(f("features/z/" + split.lower() + ".npy"), Rows.matrix(z));
+                Npy.write(f("features/c/" + split.lower() + ".npy"), Rows.matrix(c));
                 Npy.write(f("features/sd/" + split.lower() + "_ids.npy"), Tensor.ofInts(ids.stream().mapToInt(Integer::intValue).toArray(), ids.size()));
                 log.accept("features: " + ids.size() + " " + split.lower() + " images → z (" + z.get(0).length + " values, VAE mean at "
                         + cfg.sdSize() + " px) and c (" + c.get(0).length + " values, CLIP hidden states averaged over captions)");
@@ -123,28 +116,22 @@ public final class SdPipeline implements Stages {
         String key = fitKey();
         if (stamps.upToDate("fit", key, f("models/z.safetensors"), f("models/c.safetensors"), f("models/z.permuted_fit.safetensors"),
                 f("models/c.permuted_fit.safetensors"))) return false;
-        Dataset ds = dataset();
-        int[] ids = Npy.read(f("features/sd/train_ids.npy")).toIntArray();
-        Map<Integer, Integer> row = Pipeline.rowOf(ids);
-        List<Trial> trials = ds.trials(Split.TRAIN);
-        int[] groups = trials.stream().mapToInt(Trial::imageId).toArray();
-        int[] targetRow = new int[trials.size()], perm = Pipeline.derangement(ids.length, cfg.seed() + 1), permutedRow = new int[trials.size()];
-        for (int t = 0; t < targetRow.length; t++) {
-            targetRow[t] = row.get(trials.get(t).imageId());
-            permutedRow[t] = perm[targetRow[t]];
-        }
-        RidgeOptions opt = RidgeOptions.defaults(cfg.alphas()).withFolds(cfg.folds()).withGroups(groups).withStandardize(true);
+        Dataset ds = run.dataset();
+        RunFolder.TrainingPairs pairs = run.trainingPairs(Npy.read(f("features/sd/train_ids.npy")).toIntArray());
+        int[] targetRow = pairs.targetRow(), permutedRow = pairs.permutedRow();
+        RidgeOptions opt = pairs.options();
         for (String target : TARGETS) {
-            int[] vox = voxels(ds, target);
-            Tensor x = Pipeline.gather(ds.responses(), trials.stream().mapToInt(Trial::index).toArray(), vox);
+            String roi = roiName(target);
+            int[] vox = run.voxels(roi);
+            Tensor x = pairs.responses(ds, vox);
             Tensor y = Npy.read(f("features/" + target + "/train.npy"));
-            log.accept("fit: " + target + " from " + vox.length + " voxels (" + roiName(ds, target) + "), " + trials.size() + " trials → " + y.dim(1) + " targets");
-            RidgeModel m = RidgeCV.fit(backend, x, Pipeline.rows(y, targetRow), opt, s -> log.accept("fit " + target + ": " + s));
-            m.putMetadata("roi", roiName(ds, target));
+            log.accept("fit: " + target + " from " + vox.length + " voxels (" + roi + "), " + pairs.trials().size() + " trials → " + y.dim(1) + " targets");
+            RidgeModel m = RidgeCV.fit(backend, x, Rows.rows(y, targetRow), opt, s -> log.accept("fit " + target + ": " + s));
+            m.putMetadata("roi", roi);
             m.save(f("models/" + target + ".safetensors"));
-            RidgeModel p = RidgeCV.fit(backend, x, Pipeline.rows(y, permutedRow), opt, s -> log.accept("fit " + target + " (permuted): " + s));
-            p.putMetadata("roi", roiName(ds, target));
-            p.putMetadata("targets", target + ", training images deranged with seed " + (cfg.seed() + 1));
+            RidgeModel p = RidgeCV.fit(backend, x, Rows.rows(y, permutedRow), opt, s -> log.accept("fit " + target + " (permuted): " + s));
+            p.putMetadata("roi", roi);
+            p.putMetadata("targets", target + ", training images deranged with seed " + pairs.permutationSeed());
             p.save(f("models/" + target + ".permuted_fit.safetensors"));
         }
         stamps.write("fit", key);
@@ -157,27 +144,20 @@ public final class SdPipeline implements Stages {
         List<Path> files = new ArrayList<>();
         for (String t : TARGETS) for (String n : names) files.add(f("decoded/" + t + "/" + n + ".npy"));
         if (stamps.upToDate("decode", key, files.toArray(Path[]::new))) return false;
-        Dataset ds = dataset();
         int[] testIds = Npy.read(f("features/sd/test_ids.npy")).toIntArray();
-        Averaged avg = ds.average(Split.TEST);
-        if (!Arrays.equals(avg.imageIds(), testIds)) throw new IllegalStateException("test images of " + ds.dir() + " changed since the features stage; rerun with --force");
+        Averaged avg = run.testAverage(testIds);
         int n = testIds.length;
-        int[] all = new int[n], shuffle = Pipeline.derangement(n, cfg.seed() + 2);
-        Arrays.setAll(all, i -> i);
+        int[] all = Rows.identity(n), shuffle = Rows.derangement(n, cfg.seed() + 2);
         int[] nearest = null;
         for (String t : TARGETS) { // z first: the nearest training image is chosen by decoded z
-            Tensor x = Pipeline.gather(avg.responses(), all, voxels(ds, t));
+            Tensor x = Rows.gather(avg.responses(), all, run.voxels(roiName(t)));
             Tensor train = Npy.read(f("features/" + t + "/train.npy")), test = Npy.read(f("features/" + t + "/test.npy"));
             RidgeModel model = RidgeModel.load(f("models/" + t + ".safetensors"));
             Tensor decoded = model.predict(x).to(DType.F32);
-            if (nearest == null) nearest = Pipeline.nearestRows(decoded, train);
+            if (nearest == null) nearest = Rows.nearestRows(decoded, train);
             Path dir = f("decoded/" + t);
             Npy.write(dir.resolve(DECODED + ".npy"), decoded);
-            Npy.write(dir.resolve("shuffled.npy"), model.predict(Pipeline.rows(x, shuffle)).to(DType.F32));
-            Npy.write(dir.resolve("permuted_fit.npy"), RidgeModel.load(f("models/" + t + ".permuted_fit.safetensors")).predict(x).to(DType.F32));
-            Npy.write(dir.resolve("train_mean.npy"), Pipeline.rows(Pipeline.meanRow(train), new int[n]));
-            Npy.write(dir.resolve("nearest_train.npy"), Pipeline.rows(train, nearest));
-            Npy.write(dir.resolve("ceiling.npy"), test);
+            RunFolder.writeNulls(dir, model, f("models/" + t + ".permuted_fit.safetensors"), x, shuffle, train, test, nearest);
         }
         log.accept("decode: z and c of " + n + " test images, and of the nulls " + String.join(", ", Pipeline.NULLS) + " (caption_only uses the ceiling's c)");
         stamps.write("decode", key);
@@ -194,7 +174,7 @@ public final class SdPipeline implements Stages {
         try (SdModels sd = new SdModels(cfg.weights(), backend, cfg.sdSize())) {
             for (String set : sets) {
                 String source = KINDS.contains(set) ? DECODED : set.equals(CAPTION_ONLY) ? Pipeline.CEILING : set;
-                float[][] z = rowsOf(f("decoded/z/" + source + ".npy")), c = rowsOf(f("decoded/c/" + source + ".npy"));
+                float[][] z = Rows.floatRows(f("decoded/z/" + source + ".npy")), c = Rows.floatRows(f("decoded/c/" + source + ".npy"));
                 int samples = set.equals("X_z") ? 1 : k; // the VAE decoding is deterministic
                 Picture[][] pics = new Picture[z.length][samples];
                 for (int i0 = 0; i0 < z.length; i0 += BATCH) {
@@ -241,9 +221,9 @@ public final class SdPipeline implements Stages {
         if (stamps.upToDate("report", key, file)) return false;
         AuditResult r = audit != null ? audit : score();
         int[] ids = Npy.read(f("features/sd/test_ids.npy")).toIntArray();
-        HtmlReport rep = new HtmlReport("brain2img run (Stable Diffusion z,c): " + dataset().name()).groundTruth(truth(ids), ids);
-        for (String kind : KINDS) rep.column(kind, recon(kind));
-        for (String nl : NULLS) rep.column("null: " + nl + (nl.equals(CAPTION_ONLY) ? " (X_c)" : " (X_zc)"), recon(nl));
+        HtmlReport rep = new HtmlReport("brain2img run (Stable Diffusion z,c): " + run.dataset().name()).groundTruth(run.pictures(ids), ids);
+        for (String kind : KINDS) rep.column(kind, run.recon(kind));
+        for (String nl : NULLS) rep.column("null: " + nl + (nl.equals(CAPTION_ONLY) ? " (X_c)" : " (X_zc)"), run.recon(nl));
         rep.audit(r).settings(settings()).write(file);
         log.accept("report: " + file);
         stamps.write("report", key);
@@ -254,13 +234,9 @@ public final class SdPipeline implements Stages {
 
     private AuditResult score() throws IOException {
         int[] ids = Npy.read(f("features/sd/test_ids.npy")).toIntArray();
-        Picture[] truth = truth(ids);
-        int[] space = Audit.pixelSpaceSize(truth[0].height(), truth[0].width(), cfg.pixelSpace());
-        int[] trainIds = Npy.read(f("features/sd/train_ids.npy")).toIntArray();
-        Picture[] training = new Picture[trainIds.length];
-        for (int i = 0; i < training.length; i++) training[i] = Picture.of(dataset().stimulus(trainIds[i])).resize(space[0], space[1]);
-        Map<String, double[][]> truthFeatures = Map.of("z", Pipeline.toRows(Npy.read(f("features/z/test.npy"))));
-        Audit a = new Audit(truth, truthFeatures, training, new Audit.Options(cfg.bootstrap(), cfg.permutations(), cfg.seed(), cfg.pixelSpace()));
+        Picture[] truth = run.pictures(ids);
+        Map<String, double[][]> truthFeatures = Map.of("z", Rows.toRows(Npy.read(f("features/z/test.npy"))));
+        Audit a = run.audit(truth, truthFeatures, Npy.read(f("features/sd/train_ids.npy")).toIntArray());
         List<Audit.Entry> kinds = new ArrayList<>(), nulls = new ArrayList<>();
         for (String kind : KINDS) kinds.add(entry(kind));
         for (String nl : NULLS) nulls.add(entry(nl));
@@ -275,22 +251,7 @@ public final class SdPipeline implements Stages {
         double[] all = z.toDoubleArray();
         double[][][] v = new double[n][k][];
         for (int i = 0; i < n; i++) for (int s = 0; s < k; s++) v[i][s] = Arrays.copyOfRange(all, (i * k + s) * d, (i * k + s + 1) * d);
-        return new Audit.Entry(name, recon(name), Map.of("z", v));
-    }
-
-    private Picture[] truth(int[] ids) {
-        Picture[] t = new Picture[ids.length];
-        for (int i = 0; i < ids.length; i++) t[i] = Picture.of(dataset().stimulus(ids[i]));
-        return t;
-    }
-
-    private Picture[][] recon(String name) {
-        Tensor r = Npy.read(f("recon/" + name + ".npy"));
-        if (r.rank() != 5) throw new FormatException(f("recon/" + name + ".npy") + ": expected (n,K,C,h,w), got " + r.shapeString());
-        int n = r.dimInt(0), k = r.dimInt(1);
-        Picture[][] p = new Picture[n][k];
-        for (int i = 0; i < n; i++) for (int s = 0; s < k; s++) p[i][s] = Picture.of(r.get(i).get(s));
-        return p;
+        return new Audit.Entry(name, run.recon(name), Map.of("z", v));
     }
 
     /** recon/&lt;set&gt;.npy (n,K,3,S,S), its VAE latents recon/&lt;set&gt;.z.npy (n,K,dz), and PNGs of sample 0. */
@@ -320,29 +281,22 @@ public final class SdPipeline implements Stages {
     }
 
     private Map<String, Object> settings() {
-        Map<String, Object> s = new LinkedHashMap<>(cfg.toMap());
-        Dataset ds = dataset();
-        s.put("dataset", ds.name());
-        var prov = ds.metadata().path("provenance");
-        if (!prov.isMissingNode()) s.put("dataset_provenance", prov);
-        s.put("roi_z", roiName(ds, "z"));
-        s.put("roi_c", roiName(ds, "c"));
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("roi_z", roiName("z"));
+        s.put("roi_c", roiName("c"));
         s.put("renderers", "X_z: VAE decode of decoded z; X_c: txt2img from decoded c; X_zc: img2img from X_z (re-encoded) with decoded c, strength "
                 + cfg.strength() + ", " + cfg.sdSteps() + " DDIM steps (diffusers convention), guidance " + cfg.guidance() + ", unconditional = empty prompt; "
                 + "seeds " + cfg.seed() + ".." + (cfg.seed() + cfg.samples() - 1) + "; size " + cfg.sdSize());
         s.put("nulls", "each null's (z, c) through X_zc: shuffled test responses, permuted-fit decoders, training means, the nearest training image by decoded z, "
                 + "ceiling = the test image's own z and c (not tested); caption_only = the image's own caption conditioning through X_c (text-to-image)");
         s.put("feature_space_z", "VAE posterior mean of each reconstruction at " + cfg.sdSize() + " px vs the ground truth's");
-        String v = SdPipeline.class.getPackage().getImplementationVersion();
-        s.put("brain2img_version", v == null ? "dev" : v);
-        s.put("java", Runtime.version().toString());
-        return s;
+        return run.settings(s);
     }
 
     // ---------------------------------------------------------------- helpers
 
     private Path f(String relative) {
-        return out.resolve(relative);
+        return run.f(relative);
     }
 
     private List<String> names() {
@@ -351,17 +305,8 @@ public final class SdPipeline implements Stages {
         return names;
     }
 
-    private Dataset dataset() {
-        if (dataset == null) {
-            if (cfg.data() == null) throw new IllegalArgumentException("no data set (--data) given");
-            dataset = Dataset.open(cfg.data());
-        }
-        return dataset;
-    }
-
     private String featuresKey() {
-        Dataset ds = dataset();
-        return cfg.key("data", "targets", "weights", "sd_size") + "dataset=" + ds.name() + ";trials=" + ds.trials().size() + ";";
+        return run.featuresKey("data", "targets", "weights", "sd_size");
     }
 
     private String fitKey() {
@@ -377,33 +322,7 @@ public final class SdPipeline implements Stages {
     }
 
     /** Takagi: z from early visual cortex, c from ventral; --roi overrides both; all voxels where absent. */
-    private String roiName(Dataset ds, String target) {
-        if (cfg.roi() != null) return cfg.roi();
-        String want = target.equals("z") ? "early" : "ventral";
-        return ds.roiNames().contains(want) ? want : "all voxels";
-    }
-
-    private int[] voxels(Dataset ds, String target) {
-        String roi = roiName(ds, target);
-        if (!roi.equals("all voxels")) return ds.roi(roi);
-        int[] all = new int[ds.voxels()];
-        Arrays.setAll(all, i -> i);
-        return all;
-    }
-
-    private static Tensor matrix(List<float[]> rows) {
-        int d = rows.get(0).length;
-        float[] all = new float[rows.size() * d];
-        for (int i = 0; i < rows.size(); i++) System.arraycopy(rows.get(i), 0, all, i * d, d);
-        return Tensor.of(all, rows.size(), d);
-    }
-
-    private static float[][] rowsOf(Path npy) {
-        Tensor t = Npy.read(npy);
-        int n = t.dimInt(0), d = t.dimInt(1);
-        float[] all = t.toFloatArray();
-        float[][] r = new float[n][];
-        for (int i = 0; i < n; i++) r[i] = Arrays.copyOfRange(all, i * d, (i + 1) * d);
-        return r;
+    private String roiName(String target) {
+        return run.roiName(target.equals("z") ? "early" : "ventral");
     }
 }

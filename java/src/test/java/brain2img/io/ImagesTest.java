@@ -6,9 +6,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -48,6 +50,33 @@ class ImagesTest {
         assertEquals(1f, back.getFloat(4), 0f);
         assertEquals(Images.toUnit(128), back.getFloat(2), 1e-6f); // 0 maps to round(127.5) = 128
         assertEquals(back.getFloat(5), back.getFloat(6 + 5), 0f);   // grey: equal channels
+    }
+
+    /** Our encoder against an independent decoder: ImageIO must read back every 8-bit level exactly. */
+    @Test
+    void encodedPngIsReadBackExactlyByImageIO() throws IOException {
+        Random rnd = new Random(7);
+        for (int c : new int[]{3, 1}) {
+            int h = 37, w = 53; // odd sizes, several scanlines of random (incompressible) data
+            int[] level = new int[c * h * w];
+            float[] d = new float[level.length];
+            for (int i = 0; i < d.length; i++) {
+                level[i] = rnd.nextInt(256);
+                d[i] = Images.toUnit(level[i]);
+            }
+            byte[] png = Images.encodePng(Tensor.of(d, c, h, w), x -> Images.toByte((float) x));
+            BufferedImage read = ImageIO.read(new ByteArrayInputStream(png));
+            assertEquals(w, read.getWidth());
+            assertEquals(h, read.getHeight());
+            assertEquals(c, read.getRaster().getNumBands(), "channels");
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    for (int k = 0; k < c; k++) {
+                        assertEquals(level[k * h * w + y * w + x], read.getRaster().getSample(x, y, k), "c=" + c + " (" + x + "," + y + ") band " + k);
+                    }
+                }
+            }
+        }
     }
 
     @Test
