@@ -6,7 +6,8 @@
 #                                     runtime, all into .gpu/ (git-ignored, ~55 MB)
 #   benchmarks/gpu-check.sh run       on the GPU machine (needs nothing installed but the NVIDIA driver and the
 #                                     CUDA libraries, e.g. PyTorch's nvidia-* wheels): runs every @GpuTest and the
-#                                     kernel benchmark from .gpu/, printing a compact summary
+#                                     kernel benchmark, 'bench sd', the PyTorch U-Net comparison (where torch
+#                                     is installed) and 'bench ridge --nsd' from .gpu/, printing a compact summary
 #
 # With the device tool: first `benchmarks/gpu-check.sh prepare` here, then run
 #   command: bash benchmarks/gpu-check.sh run      carry: [".gpu"]      timeout_s: 540
@@ -57,6 +58,9 @@ run() {
   export LD_LIBRARY_PATH="${libdirs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   local jopts=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx24g
                -Dbrain2img.cuda.libpath="$libdirs" -Dbrain2img.shared="$here/../shared")
+  # The later steps share what is left of a budget (GPU_CHECK_BUDGET seconds, default 510, for a 540 s device call).
+  local deadline=$((SECONDS + ${GPU_CHECK_BUDGET:-510}))
+  left() { local l=$((deadline - SECONDS)); [ "$l" -lt 5 ] && l=5; [ "$l" -gt "$1" ] && l=$1; echo "$l"; }
   echo "== gpu-check $(date -u +%FT%TZ)"
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | sed 's/^/== gpu: /'
   echo "== CUDA libraries: ${libdirs:-none found}"
@@ -88,13 +92,40 @@ run() {
   echo "== kernel benchmark"
   if "$java" "${jopts[@]}" -jar "$bundle/brain2img.jar" cuda --help 2>&1 | grep -q ' bench '; then
     "$java" "${jopts[@]}" -jar "$bundle/brain2img.jar" cuda info 2>&1 | grep -v '^WARNING: Using incubator'
-    timeout 150 "$java" "${jopts[@]}" -jar "$bundle/brain2img.jar" cuda bench 2>&1 | grep -v '^WARNING: Using incubator' | tee "$logs/bench.txt"
+    timeout "$(left 150)" "$java" "${jopts[@]}" -jar "$bundle/brain2img.jar" cuda bench 2>&1 | grep -v '^WARNING: Using incubator' | tee "$logs/bench.txt"
   else
     echo "(no 'cuda bench' command in this build)"
   fi
-  if command -v python3 >/dev/null && python3 -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null; then
+  local b2i=("$java" "${jopts[@]}" -jar "$bundle/brain2img.jar")
+  if "${b2i[@]}" --help 2>&1 | grep -q ' bench '; then
+    echo "== bench sd (SD v1.4-sized random weights, fp16 weights; batch-8 images/s instead of 32 to fit the budget)"
+    timeout "$(left 150)" "$java" "${jopts[@]}" -Dbrain2img.cuda.precision=fp16 -jar "$bundle/brain2img.jar" bench sd --device cuda --batches 1,2,8 --steps 40 \
+        --images-batch 8 --reps 2 2>&1 | grep -v '^WARNING: Using incubator' | tee "$logs/bench-sd.txt"
+  fi
+  local torch_ok=0
+  if command -v python3 >/dev/null && python3 -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null; then torch_ok=1; fi
+  if [ $torch_ok = 1 ]; then
     echo "== PyTorch at the same shapes"
-    timeout 90 python3 "$here/benchmarks/torch_kernels.py" 20 2>&1 | tee "$logs/torch.txt"
+    timeout "$(left 90)" python3 "$here/benchmarks/torch_kernels.py" 20 2>&1 | tee "$logs/torch.txt"
+    echo "== PyTorch U-Net (plain torch ops): output against ours on sd-tiny, then a v1 guidance step"
+    local cases="$here/../shared/golden/sd-tiny/cases" tiny="$here/../shared/golden/sd-tiny/weights"
+    if [ -d "$cases" ]; then
+      timeout "$(left 60)" "${b2i[@]}" sd unet --device cuda --weights "$tiny" --latent "$cases/unet_in_latent.npy" \
+          --timesteps "$cases/unet_in_timesteps.npy" --context "$cases/unet_in_context.npy" --out "$logs/ours-eps.npy" 2>&1 | grep -v '^WARNING'
+      timeout "$(left 60)" python3 "$here/benchmarks/torch_unet.py" check --weights "$tiny/unet" --cases "$cases" --ours "$logs/ours-eps.npy" 2>&1 | tee "$logs/torch-unet.txt"
+    fi
+    # FLOPs of the guidance step, from bench sd's line (GFLOP column), for torch's TFLOP/s.
+    local gflop
+    gflop="$(sed -n 's/^guidance step.* \([0-9.]*\) GFLOP .*/\1/p' "$logs/bench-sd.txt" 2>/dev/null | head -1)"
+    timeout "$(left 90)" python3 "$here/benchmarks/torch_unet.py" time --config "$here/java/src/main/resources/brain2img/sd/v1-defaults/unet/config.json" \
+        --batch 2 --latent 64 --reps 20 ${gflop:+--flop "${gflop}e9"} 2>&1 | tee -a "$logs/torch-unet.txt"
+  fi
+  if "${b2i[@]}" --help 2>&1 | grep -q ' bench '; then
+    # Last: RidgeCV does not use the GPU yet (CPU linear algebra even with --device cuda), so at NSD size it
+    # rarely finishes in what is left; its progress lines show how far it got.
+    echo "== bench ridge --nsd (n=24980, p=15724, t=59136, 7 alphas, 5 folds)"
+    timeout "$(left 120)" "${b2i[@]}" bench ridge --nsd --device cuda 2>&1 | grep -v '^WARNING: Using incubator' | tee "$logs/bench-ridge.txt"
+    echo "== bench ridge exit ${PIPESTATUS[0]} (124 = ran out of the budget)"
   fi
   exit $rc
 }

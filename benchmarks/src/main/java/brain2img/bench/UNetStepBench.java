@@ -2,8 +2,10 @@ package brain2img.bench;
 
 import brain2img.backend.Backend;
 import brain2img.backend.CpuBackend;
+import brain2img.sd.RandomWeights;
 import brain2img.sd.UNet;
 import brain2img.sd.UNetConfig;
+import brain2img.sd.UNetFlops;
 import brain2img.tensor.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -39,10 +41,12 @@ public class UNetStepBench {
         final float[] t = {981f};
 
         void setup(String model, int size) {
-            UNetConfig cfg = RandomUNet.config(model);
+            UNetConfig cfg = RandomWeights.unetConfig(model);
             Backend be = new CpuBackend();
-            System.out.println(RandomUNet.flopLine(model, cfg, size));
-            unet = RandomUNet.build(cfg, be, 42);
+            UNetFlops.Count c = UNetFlops.of(cfg, size, size, 77);
+            System.out.printf("%n[%s U-Net, %dx%d latent, batch 1] %.3f GFLOP per step (%.1f%% in attention products)%n",
+                    model, size, size, c.total() / 1e9, 100.0 * c.attention() / c.total());
+            unet = RandomWeights.unet(cfg, be, 42);
             SplittableRandom r = new SplittableRandom(7);
             latent = gaussian(r, 1, cfg.inChannels(), size, size);
             context = gaussian(r, 1, 77, cfg.crossAttentionDim());

@@ -34,6 +34,7 @@ import java.io.UncheckedIOException;
                 CudaCommand.class,
                 DataCommand.class,
                 RidgeCommand.class,
+                BenchCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -12,7 +12,10 @@ import brain2img.tensor.DType;
 import brain2img.tensor.Tensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -212,7 +215,7 @@ public final class RidgeCommand implements Runnable {
     @Command(name = "bench", mixinStandardHelpOptions = true,
             description = "Time 'ridge fit' on a random problem (seconds, GFLOP/s) and a naive per-alpha Cholesky path for reference.",
             footer = {"", "Example (the README figure; takes minutes on 2 cores):", "  brain2img ridge bench --n 4000 --p 2000 --t 6400 --alphas 7 --folds 5"})
-    static final class Bench implements Callable<Integer> {
+    static class Bench implements Callable<Integer> {
         @Option(names = "--n", defaultValue = "4000", description = "Samples (default: ${DEFAULT-VALUE}).")
         int n;
         @Option(names = "--p", defaultValue = "2000", description = "Features (default: ${DEFAULT-VALUE}).")
@@ -228,11 +231,17 @@ public final class RidgeCommand implements Runnable {
         @Option(names = "--reference", defaultValue = "all", paramLabel = "all|one-fold|none",
                 description = "Time the naive reference on all folds, on one fold (extrapolated ×K), or not (default: ${DEFAULT-VALUE}).")
         String reference;
+        @Option(names = "--nsd", description = "The NSD-size problem: n=24980, p=15724, t=59136, 7 alphas, 5 folds, --reference none"
+                + " (size options given explicitly still apply).")
+        boolean nsd;
         @Mixin
         DeviceOption device;
+        @Spec
+        CommandSpec spec;
 
         @Override
         public Integer call() {
+            if (nsd) nsdDefaults(spec.commandLine().getParseResult());
             if (n < 2 || p < 1 || t < 1 || alphas < 1 || folds < 2 || folds > n) {
                 throw new Main.UsageException("bench: need n ≥ folds ≥ 2, p, t, alphas ≥ 1");
             }
@@ -251,6 +260,16 @@ public final class RidgeCommand implements Runnable {
                 RidgeBench.run(be, n, p, t, alphas, folds, f64, ref, System.out);
             }
             return 0;
+        }
+
+        /** NSD sizes (subject 1, nsdgeneral voxels → CLIP text features) for every option not given on the command line. */
+        private void nsdDefaults(ParseResult given) {
+            if (!given.hasMatchedOption("--n")) n = 24980;
+            if (!given.hasMatchedOption("--p")) p = 15724;
+            if (!given.hasMatchedOption("--t")) t = 59136;
+            if (!given.hasMatchedOption("--alphas")) alphas = 7;
+            if (!given.hasMatchedOption("--folds")) folds = 5;
+            if (!given.hasMatchedOption("--reference")) reference = "none"; // the naive path would take hours at this size
         }
     }
 

@@ -1,0 +1,66 @@
+package brain2img.cli;
+
+import brain2img.backend.Backend;
+import brain2img.sd.SdBench;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.concurrent.Callable;
+
+/** {@code brain2img bench sd|ridge}: the performance figures of the issue, on random weights and data. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmarks on random weights/data: Stable Diffusion steps and images, NSD-size ridge.",
+        subcommands = {BenchCommand.Sd.class, BenchCommand.Ridge.class},
+        footer = {"", "Example:", "  brain2img bench sd --device cuda --batches 1,2,8"})
+public final class BenchCommand {
+
+    @Command(name = "sd", mixinStandardHelpOptions = true,
+            description = "U-Net step, guidance step, VAE decode, img2img and images/s of SD v1.4-sized random weights (time, FLOP, FLOP/s).",
+            footer = {"", "Examples:", "  brain2img bench sd --device cuda                 # 64×64 latents, 40 steps, batch 32 images/s",
+                    "  brain2img bench sd --quick                       # tiny widths, 8×8 latent: seconds on a CPU"})
+    static final class Sd implements Callable<Integer> {
+        @Option(names = "--batches", split = ",", paramLabel = "B,B,...", description = "U-Net step batches (default: 1,2,8; --quick: 1,2).")
+        int[] batches;
+        @Option(names = "--latent", paramLabel = "N", description = "Latent side, a multiple of 8 (default: 64 = 512² images; --quick: 8).")
+        Integer latent;
+        @Option(names = "--steps", paramLabel = "N", description = "DDIM steps of the img2img schedule (default: 40; --quick: 2).")
+        Integer steps;
+        @Option(names = "--strength", defaultValue = "1.0", description = "img2img strength; floor(steps·strength) guided steps run (default: ${DEFAULT-VALUE}).")
+        double strength;
+        @Option(names = "--images-batch", paramLabel = "N", description = "Batch of the images/s run, 0 skips it (default: 32; --quick: 2).")
+        Integer imagesBatch;
+        @Option(names = "--model", paramLabel = "v1|tiny", description = "Model widths (default: v1; --quick: tiny).")
+        String model;
+        @Option(names = "--reps", paramLabel = "N", description = "Timed calls per line after one warm-up (default: 3; --quick: 1).")
+        Integer reps;
+        @Option(names = "--quick", description = "Small defaults (tiny widths, 8×8 latent, 2 steps, one rep) that run in seconds on a CPU.")
+        boolean quick;
+        @Mixin
+        DeviceOption device;
+
+        @Override
+        public Integer call() {
+            String m = model != null ? model : quick ? "tiny" : "v1";
+            if (!m.equals("v1") && !m.equals("tiny")) throw new Main.UsageException("--model: expected v1 or tiny, got '" + m + "'");
+            SdBench.Options opt;
+            try {
+                opt = new SdBench.Options(m, batches != null ? batches : quick ? new int[]{1, 2} : new int[]{1, 2, 8},
+                        latent != null ? latent : quick ? 8 : 64, steps != null ? steps : quick ? 2 : 40, strength,
+                        imagesBatch != null ? imagesBatch : quick ? 2 : 32, reps != null ? reps : quick ? 1 : 3);
+            } catch (IllegalArgumentException e) {
+                throw new Main.UsageException("bench sd: " + e.getMessage());
+            }
+            try (Backend be = device.open()) {
+                SdBench.run(be, opt, System.out);
+            }
+            return 0;
+        }
+    }
+
+    /** The same command as {@code ridge bench} (one implementation), under the benchmark group. */
+    @Command(name = "ridge", mixinStandardHelpOptions = true,
+            description = "Time 'ridge fit' on a random problem (seconds, GFLOP/s); --nsd for the NSD size. Same as 'ridge bench'.",
+            footer = {"", "Example (NSD size: n=24980, p=15724, t=59136, 7 alphas, 5 folds):", "  brain2img bench ridge --nsd --device cuda"})
+    static final class Ridge extends RidgeCommand.Bench {}
+}
