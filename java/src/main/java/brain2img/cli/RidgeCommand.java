@@ -120,11 +120,7 @@ public final class RidgeCommand implements Runnable {
                 case "shared" -> false;
                 default -> throw new Main.UsageException("--alpha-mode: expected per-target or shared, got '" + alphaMode + "'");
             };
-            boolean f64 = switch (dtype.toLowerCase(Locale.ROOT)) {
-                case "f32" -> false;
-                case "f64" -> true;
-                default -> throw new Main.UsageException("--dtype: expected f32 or f64, got '" + dtype + "'");
-            };
+            boolean f64 = isF64(dtype);
             RidgeOptions.Solver s;
             try {
                 s = RidgeOptions.Solver.valueOf(solver.toUpperCase(Locale.ROOT));
@@ -251,11 +247,7 @@ public final class RidgeCommand implements Runnable {
                 case "none" -> RidgeBench.Reference.NONE;
                 default -> throw new Main.UsageException("--reference: expected all, one-fold or none, got '" + reference + "'");
             };
-            boolean f64 = switch (dtype) {
-                case "f32" -> false;
-                case "f64" -> true;
-                default -> throw new Main.UsageException("--dtype: expected f32 or f64, got '" + dtype + "'");
-            };
+            boolean f64 = isF64(dtype);
             try (Backend be = device.open()) {
                 RidgeBench.run(be, n, p, t, alphas, folds, f64, ref, System.out);
             }
@@ -350,5 +342,14 @@ public final class RidgeCommand implements Runnable {
             throw new Main.UsageException("--groups " + file + ": " + code.size() + " distinct groups cannot make " + folds + " folds");
         }
         return out;
+    }
+
+    /** The --dtype option of fit and bench: f32 or f64, any case. */
+    static boolean isF64(String dtype) {
+        return switch (dtype.toLowerCase(Locale.ROOT)) {
+            case "f32" -> false;
+            case "f64" -> true;
+            default -> throw new Main.UsageException("--dtype: expected f32 or f64, got '" + dtype + "'");
+        };
     }
 }
