@@ -189,7 +189,7 @@ final class Pickle {
 
     private Object global(long at, String name) {
         if (!Calls.isAllowed(name)) {
-            throw bad(at, "global '" + name + "' is not allowed (a state dict needs only torch's tensor and storage"
+            throw bad(at, "global " + quote(name) + " is not allowed (a state dict needs only torch's tensor and storage"
                     + " rebuild functions and collections.OrderedDict); nothing was executed");
         }
         Object constant = Calls.constant(name);
@@ -243,6 +243,21 @@ final class Pickle {
     private Object memoGet(long at, long key) {
         if (!memo.containsKey(key)) throw bad(at, "memo key " + key + " was never stored");
         return memo.get(key);
+    }
+
+    /**
+     * A name read from the file, quoted for a one-line message: control and non-ASCII characters escaped as
+     * \\uXXXX, cut after 80 characters.
+     */
+    static String quote(String s) {
+        StringBuilder sb = new StringBuilder("'");
+        for (int i = 0; i < s.length() && sb.length() <= 80; i++) {
+            char c = s.charAt(i);
+            if (c >= 0x20 && c < 0x7f) sb.append(c);
+            else sb.append(String.format("\\u%04x", (int) c));
+        }
+        if (sb.length() > 80) sb.setLength(80);
+        return sb.append(sb.length() >= 80 ? "…'" : "'").toString();
     }
 
     static String describe(Object o) {

@@ -10,10 +10,10 @@ import brain2img.io.FormatException;
 record Storage(String key, Calls.StorageType type, long numel, long elementOffset) {
     Storage {
         if (type.dtype() == null) {
-            throw new FormatException("storage '" + key + "' is " + type.name() + " (" + type.torchDtype()
+            throw new FormatException("storage " + Pickle.quote(key) + " is " + type.name() + " (" + type.torchDtype()
                     + "), a dtype this engine does not read");
         }
-        if (numel < 0 || elementOffset < 0) throw new FormatException("storage '" + key + "' has a negative size or offset");
+        if (numel < 0 || elementOffset < 0) throw new FormatException("storage " + Pickle.quote(key) + " has a negative size or offset");
     }
 
     int elementBytes() {

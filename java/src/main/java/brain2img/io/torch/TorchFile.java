@@ -112,7 +112,7 @@ public final class TorchFile implements TensorFile {
             flatten(file, dict, "", tensors, 0, Collections.newSetFromMap(new IdentityHashMap<>()));
             for (TorchTensor t : tensors.values()) {
                 if (!loaded.storages.containsKey(t.storage().key())) {
-                    throw new FormatException(file + ": storage '" + t.storage().key() + "' is missing");
+                    throw new FormatException(file + ": storage " + Pickle.quote(t.storage().key()) + " is missing");
                 }
             }
             return new TorchFile(file, format, arena, tensors, loaded.storages, topLevelScalars(root));
@@ -155,7 +155,7 @@ public final class TorchFile implements TensorFile {
         Map<String, MemorySegment> storages = new LinkedHashMap<>();
         for (Storage s : byKey.values()) {
             ZipArchive.Entry e = zip.entries().get(prefix + "data/" + s.key());
-            if (e == null) throw new FormatException(file + ": storage record '" + prefix + "data/" + s.key() + "' is missing");
+            if (e == null) throw new FormatException(file + ": storage record " + Pickle.quote(prefix + "data/" + s.key()) + " is missing");
             MemorySegment bytes = zip.bytes(e);
             checkSize(file, s, bytes.byteSize());
             storages.put(s.key(), bytes);
@@ -171,7 +171,7 @@ public final class TorchFile implements TensorFile {
         long numel = count(t.get(4), "storage size");
         Storage s = byKey.computeIfAbsent(key, k -> new Storage(k, type, numel, 0));
         if (!s.type().equals(type) || s.numel() != numel) {
-            throw new FormatException("storage '" + key + "' is referred to with two different types or sizes");
+            throw new FormatException("storage " + Pickle.quote(key) + " is referred to with two different types or sizes");
         }
         return s;
     }
@@ -181,10 +181,10 @@ public final class TorchFile implements TensorFile {
         try {
             need = Math.multiplyExact(Math.addExact(s.elementOffset(), s.numel()), (long) s.elementBytes());
         } catch (ArithmeticException e) {
-            throw new FormatException(file + ": storage '" + s.key() + "' size overflows");
+            throw new FormatException(file + ": storage " + Pickle.quote(s.key()) + " size overflows");
         }
         if (bytes < need) {
-            throw new FormatException(file + ": storage '" + s.key() + "' holds " + bytes + " bytes but " + s.numel() + " "
+            throw new FormatException(file + ": storage " + Pickle.quote(s.key()) + " holds " + bytes + " bytes but " + s.numel() + " "
                     + s.type().torchDtype() + " elements" + (s.elementOffset() > 0 ? " at offset " + s.elementOffset() : "")
                     + " need " + need + " (truncated file or storage offset out of range)");
         }
@@ -216,12 +216,12 @@ public final class TorchFile implements TensorFile {
         for (Object k : keyList) {
             String key = string(k, "storage key");
             Calls.StorageType type = roots.get(key);
-            if (type == null) throw new FormatException(where + ": storage '" + key + "' is listed but never used");
-            if (pos > all.byteSize() - 8) throw new FormatException(where + ": truncated before storage '" + key + "'");
+            if (type == null) throw new FormatException(where + ": storage " + Pickle.quote(key) + " is listed but never used");
+            if (pos > all.byteSize() - 8) throw new FormatException(where + ": truncated before storage " + Pickle.quote(key));
             long numel = all.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), pos);
             long bytes = numel < 0 || numel > (all.byteSize() - pos - 8) / type.dtype().bytes ? -1 : numel * type.dtype().bytes;
             if (bytes < 0) {
-                throw new FormatException(where + ": storage '" + key + "' claims " + numel + " elements, more than the "
+                throw new FormatException(where + ": storage " + Pickle.quote(key) + " claims " + numel + " elements, more than the "
                         + (all.byteSize() - pos - 8) + " bytes left (truncated file?)");
             }
             storages.put(key, all.asSlice(pos + 8, bytes));
@@ -229,7 +229,7 @@ public final class TorchFile implements TensorFile {
         }
         for (Storage s : views.values()) {
             MemorySegment bytes = storages.get(s.key());
-            if (bytes == null) throw new FormatException(where + ": storage '" + s.key() + "' is used but not stored");
+            if (bytes == null) throw new FormatException(where + ": storage " + Pickle.quote(s.key()) + " is used but not stored");
             checkSize(file, s, bytes.byteSize());
         }
         return new Loaded(main.value(), storages);
@@ -249,10 +249,10 @@ public final class TorchFile implements TensorFile {
         long numel = count(t.get(4), "storage size");
         Calls.StorageType known = roots.putIfAbsent(key, type);
         if (known != null && !known.equals(type)) {
-            throw new FormatException("storage '" + key + "' is referred to with two different types");
+            throw new FormatException("storage " + Pickle.quote(key) + " is referred to with two different types");
         }
         if (t.get(5) == null) return views.computeIfAbsent(key, k -> new Storage(k, type, numel, 0));
-        if (!(t.get(5) instanceof Tuple view) || view.size() != 3) throw new FormatException("storage '" + key + "' has malformed view metadata");
+        if (!(t.get(5) instanceof Tuple view) || view.size() != 3) throw new FormatException("storage " + Pickle.quote(key) + " has malformed view metadata");
         String viewKey = string(view.get(0), "view key");
         long offset = count(view.get(1), "view offset"), size = count(view.get(2), "view size");
         return views.computeIfAbsent("view:" + viewKey, k -> new Storage(key, type, size, offset));
@@ -310,7 +310,7 @@ public final class TorchFile implements TensorFile {
             }
             Object next = key == null ? null : cur.get(keyObject(cur, key));
             if (!(next instanceof Map<?, ?> m)) {
-                throw new FormatException(file + ": no dict '" + dictPath + "' in the checkpoint (top-level keys: "
+                throw new FormatException(file + ": no dict " + Pickle.quote(dictPath) + " in the checkpoint (top-level keys: "
                         + topKeys(top) + ")");
             }
             cur = m;
@@ -326,20 +326,20 @@ public final class TorchFile implements TensorFile {
 
     private static String topKeys(Map<?, ?> top) {
         List<String> ks = new ArrayList<>();
-        for (Object k : top.keySet()) ks.add(String.valueOf(k));
+        for (Object k : top.keySet()) ks.add(Pickle.quote(String.valueOf(k)));
         return ks.size() > 20 ? String.join(", ", ks.subList(0, 20)) + ", …" : String.join(", ", ks);
     }
 
     /** Tensor leaves of dicts, lists and tuples, named by their dotted key path. */
     private static void flatten(Path file, Object node, String prefix, Map<String, TorchTensor> out, int depth, Set<Object> open) {
-        if (depth > MAX_DEPTH) throw new FormatException(file + ": nesting deeper than " + MAX_DEPTH + " at '" + prefix + "'");
+        if (depth > MAX_DEPTH) throw new FormatException(file + ": nesting deeper than " + MAX_DEPTH + " at " + Pickle.quote(prefix));
         if (node instanceof TorchTensor t) {
-            if (out.put(prefix, t) != null) throw new FormatException(file + ": two tensors are named '" + prefix + "'");
+            if (out.put(prefix, t) != null) throw new FormatException(file + ": two tensors are named " + Pickle.quote(prefix));
             return;
         }
         boolean container = node instanceof Map<?, ?> || node instanceof List<?> || node instanceof Tuple;
         if (!container) return; // numbers, strings, None, storages: not part of the tensor dict
-        if (!open.add(node)) throw new FormatException(file + ": the object refers to itself at '" + prefix + "'");
+        if (!open.add(node)) throw new FormatException(file + ": the object refers to itself at " + Pickle.quote(prefix));
         String p = prefix.isEmpty() ? "" : prefix + ".";
         if (node instanceof Map<?, ?> m) {
             for (Map.Entry<?, ?> e : m.entrySet()) flatten(file, e.getValue(), p + e.getKey(), out, depth + 1, open);
@@ -378,7 +378,7 @@ public final class TorchFile implements TensorFile {
 
     private TorchTensor tensor(String name) {
         TorchTensor t = tensors.get(name);
-        if (t == null) throw new FormatException(file + ": no tensor named '" + name + "'");
+        if (t == null) throw new FormatException(file + ": no tensor named " + Pickle.quote(name));
         return t;
     }
 
@@ -395,7 +395,7 @@ public final class TorchFile implements TensorFile {
         try {
             return t.materialise(storageBytes.get(t.storage().key()));
         } catch (IndexOutOfBoundsException | IllegalArgumentException e) { // the layout checks at open should make this unreachable
-            throw new FormatException(file + ": tensor '" + name + "' lies outside its storage (" + e.getMessage() + ")", e);
+            throw new FormatException(file + ": tensor " + Pickle.quote(name) + " lies outside its storage (" + e.getMessage() + ")", e);
         }
     }
 

@@ -23,8 +23,8 @@ record TorchTensor(Storage storage, long offset, long[] shape, long[] stride) {
             }
             if (numel > 0 && last >= storage.numel()) {
                 throw new FormatException("tensor " + Arrays.toString(shape) + " with stride " + Arrays.toString(stride)
-                        + " at offset " + offset + " reaches element " + last + " of storage '" + storage.key()
-                        + "', which has " + storage.numel());
+                        + " at offset " + offset + " reaches element " + last + " of storage " + Pickle.quote(storage.key())
+                        + ", which has " + storage.numel());
             }
         } catch (ArithmeticException e) {
             throw new FormatException("tensor size " + Arrays.toString(shape) + " / stride " + Arrays.toString(stride) + " overflows");

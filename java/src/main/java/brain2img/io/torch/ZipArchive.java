@@ -94,7 +94,7 @@ final class ZipArchive {
         for (long i = 0; i < count; i++) {
             if (at + 46 > cdEnd || zip.get(U32, at) != CENTRAL) throw bad("central directory entry " + i + " is damaged (byte " + at + ")");
             Entry e = centralEntry(at, cdEnd);
-            if (out.put(e.name(), e) != null) throw bad("entry '" + e.name() + "' appears twice");
+            if (out.put(e.name(), e) != null) throw bad("entry " + Pickle.quote(e.name()) + " appears twice");
             at += 46 + u16(at + 28) + u16(at + 30) + u16(at + 32);
         }
         return out;
@@ -106,13 +106,13 @@ final class ZipArchive {
         int nameLen = u16(at + 28), extraLen = u16(at + 30);
         if (at + 46 + nameLen + extraLen > cdEnd) throw bad("central directory entry at byte " + at + " runs past the directory");
         String name = new String(zip.asSlice(at + 46, nameLen).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
-        if ((flags & 1) != 0) throw bad("entry '" + name + "' is encrypted");
-        if (method != STORED && method != DEFLATED) throw bad("entry '" + name + "' uses compression method " + method + " (stored or deflate only)");
+        if ((flags & 1) != 0) throw bad("entry " + Pickle.quote(name) + " is encrypted");
+        if (method != STORED && method != DEFLATED) throw bad("entry " + Pickle.quote(name) + " uses compression method " + method + " (stored or deflate only)");
         // ZIP64 extra field: 64-bit values for exactly the fields saturated at 0xFFFFFFFF, in this order
         long x = at + 46 + nameLen, xEnd = x + extraLen;
         while (x + 4 <= xEnd) {
             int id = u16(x), len = u16(x + 2);
-            if (x + 4 + len > xEnd) throw bad("entry '" + name + "' has a damaged extra field");
+            if (x + 4 + len > xEnd) throw bad("entry " + Pickle.quote(name) + " has a damaged extra field");
             if (id == 0x0001) {
                 long p = x + 4, pEnd = p + len;
                 if (usize == MAX32) { usize = zip64Value(p, pEnd, name); p += 8; }
@@ -121,24 +121,24 @@ final class ZipArchive {
             }
             x += 4 + len;
         }
-        check(local, 30, "local header of '" + name + "'");
-        if (zip.get(U32, local) != LOCAL) throw bad("entry '" + name + "': no local header at byte " + local);
+        check(local, 30, "local header of " + Pickle.quote(name));
+        if (zip.get(U32, local) != LOCAL) throw bad("entry " + Pickle.quote(name) + ": no local header at byte " + local);
         long data = local + 30 + u16(local + 26) + u16(local + 28);
-        check(data, csize, "data of '" + name + "'");
-        if (method == STORED && csize != usize) throw bad("stored entry '" + name + "' has sizes " + csize + " and " + usize);
+        check(data, csize, "data of " + Pickle.quote(name));
+        if (method == STORED && csize != usize) throw bad("stored entry " + Pickle.quote(name) + " has sizes " + csize + " and " + usize);
         return new Entry(name, method, csize, usize, data);
     }
 
     private long zip64Value(long p, long pEnd, String name) {
-        if (p + 8 > pEnd) throw bad("entry '" + name + "' has a short ZIP64 extra field");
-        return u64(p, "ZIP64 size or offset of '" + name + "'");
+        if (p + 8 > pEnd) throw bad("entry " + Pickle.quote(name) + " has a short ZIP64 extra field");
+        return u64(p, "ZIP64 size or offset of " + Pickle.quote(name));
     }
 
     /** An entry's bytes: a slice of the mapping when stored, an inflated heap copy when deflated. */
     MemorySegment bytes(Entry e) {
         MemorySegment raw = zip.asSlice(e.dataOffset(), e.compressedSize());
         if (e.method() == STORED) return raw;
-        if (e.size() > Integer.MAX_VALUE - 8) throw bad("deflated entry '" + e.name() + "' is too large to inflate (" + e.size() + " bytes)");
+        if (e.size() > Integer.MAX_VALUE - 8) throw bad("deflated entry " + Pickle.quote(e.name()) + " is too large to inflate (" + e.size() + " bytes)");
         byte[] out = new byte[(int) e.size()];
         Inflater inf = new Inflater(true);
         try {
@@ -149,9 +149,9 @@ final class ZipArchive {
                 if (k == 0 && (inf.finished() || inf.needsInput() || inf.needsDictionary())) break;
                 n += k;
             }
-            if (n != out.length) throw bad("deflated entry '" + e.name() + "' inflates to " + n + " bytes, not " + e.size());
+            if (n != out.length) throw bad("deflated entry " + Pickle.quote(e.name()) + " inflates to " + n + " bytes, not " + e.size());
         } catch (DataFormatException ex) {
-            throw bad("deflated entry '" + e.name() + "' is corrupt (" + ex.getMessage() + ")");
+            throw bad("deflated entry " + Pickle.quote(e.name()) + " is corrupt (" + ex.getMessage() + ")");
         } finally {
             inf.end();
         }
