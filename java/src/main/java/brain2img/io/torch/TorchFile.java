@@ -73,15 +73,20 @@ public final class TorchFile implements TensorFile {
 
     /**
      * The format of a PyTorch file from its first bytes, or null when it is neither (e.g. safetensors). A zip
-     * that is not a torch checkpoint is detected as ZIP and refused by {@link #open}.
+     * that is not a torch checkpoint is detected as ZIP and refused by {@link #open}. A safetensors file starts
+     * with its header length, whose low bytes can look like "PK\3\4" or a pickle's PROTO opcode, but its JSON
+     * header puts '{' at byte 8, where neither a zip (compression method) nor torch's pickles (the magic
+     * number's bytes) can have it.
      */
     public static Format detect(Path file) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4);
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(9);
             while (b.hasRemaining() && ch.read(b) > 0) { /* fill */ }
             b.flip();
-            if (b.remaining() >= 4 && b.getInt(0) == 0x504b0304) return Format.ZIP; // "PK\3\4"
-            if (b.remaining() >= 2 && (b.get(0) & 0xff) == 0x80 && (b.get(1) & 0xff) >= 2) return Format.LEGACY; // pickle PROTO
+            int n = b.remaining();
+            if (n >= 9 && b.get(8) == '{') return null;
+            if (n >= 4 && b.getInt(0) == 0x504b0304) return Format.ZIP; // "PK\3\4"
+            if (n >= 2 && (b.get(0) & 0xff) == 0x80 && (b.get(1) & 0xff) >= 2 && (b.get(1) & 0xff) <= 5) return Format.LEGACY;
             return null;
         } catch (NoSuchFileException e) {
             throw new FormatException(file + ": no such file");

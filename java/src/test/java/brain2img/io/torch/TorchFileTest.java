@@ -138,6 +138,26 @@ class TorchFileTest {
     }
 
     @Test
+    void safetensorsWhoseHeaderLengthLooksLikeAPickleStaysSafetensors() throws IOException {
+        // header length 0x280 starts with bytes 80 02, a pickle's PROTO 2 (0x300: 00 03, a control)
+        String json = "{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}";
+        for (int len : new int[]{0x280, 0x300}) {
+            byte[] bytes = new byte[8 + len + 4];
+            java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(len);
+            java.util.Arrays.fill(bytes, 8, 8 + len, (byte) ' ');
+            byte[] j = json.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            System.arraycopy(j, 0, bytes, 8, j.length);
+            java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat(8 + len, 2.5f);
+            Path p = tmp.resolve("h" + len + ".safetensors");
+            Files.write(p, bytes);
+            assertEquals(null, TorchFile.detect(p));
+            try (WeightFile w = WeightFile.open(p)) {
+                assertEquals(2.5f, w.get("x").getFloat(0));
+            }
+        }
+    }
+
+    @Test
     void aFolderWithOneCheckpointOpensIt() throws IOException {
         Files.copy(resource("nested.pth.tar"), tmp.resolve("swav.pth.tar"));
         Files.writeString(tmp.resolve("notes.txt"), "not weights");
