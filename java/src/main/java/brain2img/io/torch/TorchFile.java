@@ -148,6 +148,10 @@ public final class TorchFile implements TensorFile {
             }
         }
         if (prefix == null) throw new FormatException(file + ": zip file without a NAME/data.pkl record (not a PyTorch checkpoint)");
+        if (zip.entries().containsKey(prefix + "constants.pkl")) {
+            throw new FormatException(file + ": a TorchScript archive (torch.jit.save, e.g. OpenAI's CLIP .pt), not a state"
+                    + " dict; load it in Python and torch.save(model.state_dict()) instead");
+        }
         ZipArchive.Entry order = zip.entries().get(prefix + "byteorder");
         if (order != null) {
             String bo = new String(zip.bytes(order).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.US_ASCII).strip();

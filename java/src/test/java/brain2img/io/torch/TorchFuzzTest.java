@@ -131,6 +131,12 @@ class TorchFuzzTest {
     }
 
     @Test
+    void aTorchScriptArchiveIsRefusedWithAHint() throws IOException {
+        byte[] empty = new Pickler().proto(2).op(0x7d).stop();
+        assertRefused(zipRecords(Map.of("t/data.pkl", empty, "t/constants.pkl", empty)), "TorchScript archive");
+    }
+
+    @Test
     void aPickledModuleIsRefusedWithAHint() throws IOException {
         byte[] module = new Pickler().proto(2).mark().str("module").global("collections", "OrderedDict").none().none()
                 .op(0x74).op(0x51).stop();
@@ -165,6 +171,10 @@ class TorchFuzzTest {
         Map<String, byte[]> records = new LinkedHashMap<>();
         records.put("t/data.pkl", pickle);
         storages.forEach((k, v) -> records.put("t/data/" + k, v));
+        return zipRecords(records);
+    }
+
+    private Path zipRecords(Map<String, byte[]> records) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (ZipOutputStream z = new ZipOutputStream(bytes)) {
             for (var r : records.entrySet()) {
