@@ -208,12 +208,21 @@ final class Pickle {
         if (items.size() % 2 != 0) throw bad(at, "odd number of items for a dict");
         for (int i = 0; i < items.size(); i += 2) {
             Object k = items.get(i);
-            if (k != null && !(k instanceof String) && !(k instanceof Long) && !(k instanceof Boolean) && !(k instanceof Tuple)
-                    && !(k instanceof Double) && !(k instanceof BigInteger)) {
-                throw bad(at, "dict key of unhashable kind " + describe(k));
-            }
+            if (!hashable(k, 0)) throw bad(at, "dict key of unhashable kind " + describe(k));
             m.put(k, items.get(i + 1));
         }
+    }
+
+    /**
+     * What Python accepts as a key among the values built here: scalars and (shallow) tuples of them. Lists are
+     * refused as Python refuses them, which also keeps a self-containing list out of hashCode.
+     */
+    private static boolean hashable(Object k, int depth) {
+        if (k == null || k instanceof String || k instanceof Long || k instanceof Boolean || k instanceof Double
+                || k instanceof BigInteger || k instanceof byte[]) {
+            return true;
+        }
+        return k instanceof Tuple t && depth < 8 && t.items().stream().allMatch(v -> hashable(v, depth + 1));
     }
 
     @SuppressWarnings("unchecked")

@@ -131,6 +131,17 @@ class TorchFuzzTest {
     }
 
     @Test
+    void selfContainingStructuresAreRefused() throws IOException {
+        // L = []; L.append(L): as a dict key (unhashable in Python too), and as a value the flattening walks into
+        Pickler selfList = new Pickler().proto(2).op(0x7d).op(0x5d).op(0x71).op(0).op(0x68).op(0).op(0x61);
+        byte[] asKey = selfList.tuple(1).none().op(0x73).stop();
+        assertRefused(zip(asKey, Map.of()), "unhashable");
+        byte[] asValue = new Pickler().proto(2).op(0x7d).str("loop").op(0x5d).op(0x71).op(0).op(0x68).op(0).op(0x61)
+                .op(0x73).stop();
+        assertRefused(zip(asValue, Map.of()), "refers to itself");
+    }
+
+    @Test
     void aTorchScriptArchiveIsRefusedWithAHint() throws IOException {
         byte[] empty = new Pickler().proto(2).op(0x7d).stop();
         assertRefused(zipRecords(Map.of("t/data.pkl", empty, "t/constants.pkl", empty)), "TorchScript archive");
