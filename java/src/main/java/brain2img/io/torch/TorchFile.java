@@ -403,6 +403,8 @@ public final class TorchFile implements TensorFile {
         TorchTensor t = tensor(name);
         try {
             return t.materialise(storageBytes.get(t.storage().key()));
+        } catch (FormatException e) {
+            throw new FormatException(file + ": " + e.getMessage(), e);
         } catch (IndexOutOfBoundsException | IllegalArgumentException e) { // the layout checks at open should make this unreachable
             throw new FormatException(file + ": tensor " + Pickle.quote(name) + " lies outside its storage (" + e.getMessage() + ")", e);
         }

@@ -57,6 +57,10 @@ record TorchTensor(Storage storage, long offset, long[] shape, long[] stride) {
         if (numel == 0) return Tensor.wrap(storageBytes.asSlice(0, 0), dtype(), shape); // any offset is valid then
         long base = (storage.elementOffset() + offset) * eb;
         if (contiguous()) return Tensor.wrap(storageBytes.asSlice(base, numel * eb), dtype(), shape);
+        if (numel > Integer.MAX_VALUE - 8) { // e.g. a stride-0 expansion of a small storage
+            throw new FormatException("tensor " + Arrays.toString(shape) + " with stride " + Arrays.toString(stride)
+                    + " is not contiguous and too large to copy (" + numel + " elements)");
+        }
         Tensor out = Tensor.allocateHeap(dtype(), shape);
         copyStrided(storageBytes, base, out.segment(), eb);
         return out;

@@ -139,6 +139,8 @@ final class ZipArchive {
         MemorySegment raw = zip.asSlice(e.dataOffset(), e.compressedSize());
         if (e.method() == STORED) return raw;
         if (e.size() > Integer.MAX_VALUE - 8) throw bad("deflated entry " + Pickle.quote(e.name()) + " is too large to inflate (" + e.size() + " bytes)");
+        // deflate cannot expand more than about 1032:1, so a larger claimed size is damage (and no huge allocation follows it)
+        if (e.size() > e.compressedSize() * 1032 + 1024) throw bad("deflated entry " + Pickle.quote(e.name()) + " claims " + e.size() + " bytes from " + e.compressedSize());
         byte[] out = new byte[(int) e.size()];
         Inflater inf = new Inflater(true);
         try {

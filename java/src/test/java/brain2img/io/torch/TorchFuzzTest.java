@@ -106,9 +106,17 @@ class TorchFuzzTest {
                 "'t/data/0' is missing");
         assertRefused(zip(tensorPickle("CharStorage", 4, 0, new long[]{4}, new long[]{1}), four),
                 "torch.CharStorage (int8)");
-        // a well-formed one passes, so the failures above are about the layouts
-        try (WeightFile w = WeightFile.open(zip(tensorPickle("FloatStorage", 4, 1, new long[]{3}, new long[]{1}), four))) {
-            assertEquals(3, w.get("w").numel());
+        // a stride-0 expansion is a valid layout, but one too large to copy to the heap is refused, not allocated
+        assertRefused(zip(tensorPickle("FloatStorage", 4, 0, new long[]{3_000_000_000L}, new long[]{0}), four),
+                "too large to copy");
+        // well-formed ones pass, so the failures above are about the layouts
+        byte[] values = new byte[16];
+        java.nio.ByteBuffer.wrap(values).order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat(1).putFloat(2).putFloat(3).putFloat(4);
+        try (WeightFile w = WeightFile.open(zip(tensorPickle("FloatStorage", 4, 1, new long[]{3}, new long[]{1}), Map.of("0", values)))) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(new float[]{2, 3, 4}, w.get("w").toFloatArray());
+        }
+        try (WeightFile w = WeightFile.open(zip(tensorPickle("FloatStorage", 4, 3, new long[]{2, 3}, new long[]{0, 0}), Map.of("0", values)))) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(new float[]{4, 4, 4, 4, 4, 4}, w.get("w").toFloatArray(), "stride 0 repeats");
         }
     }
 
