@@ -13,6 +13,7 @@ Model A: width 64, 2 layers, 4 heads (head size 16), patch 8, image 32, MLP 128,
 Model B: width 64, 1 layer, patch 8, image 16, MLP 256, embedding 16, no config at all: the reader must infer every
   size from the shapes and take heads = width / 64 = 1 as OpenAI's code does.
   b-openai.pth                               legacy (pre-1.6) torch format
+a-gelu-config.json: a bare vision config for model A's weights with hidden_act "gelu" (exact GELU), golden "ag.*".
 golden.safetensors: for each model two random images `X.pixel_values` (2,3,S,S) and the outputs, computed in
   float64: `X.image_embeds` (post-LN CLS · projection, not normalised) and `X.hidden_states.N` (N = 0 after
   ln_pre, N = i after block i, as Hugging Face numbers them).
@@ -157,6 +158,12 @@ def main():
     torch.save(openai_state(b), OUT / 'b-openai.pth', _use_new_zipfile_serialization=False)
     gold = golden(a, 'a.', 32, 3)
     gold.update(golden(b, 'b.', 16, 4))
+    # model A's weights with hidden_act "gelu" (exact, erf) as a config may ask
+    for block in a.transformer.resblocks:
+        block.mlp.gelu = nn.GELU()
+    (OUT / 'a-gelu-config.json').write_text(json.dumps({**config['vision_config'], 'hidden_act': 'gelu',
+                                                         'projection_dim': 32}, indent=2) + '\n')
+    gold.update(golden(a, 'ag.', 32, 5))
     write_safetensors(OUT / 'golden.safetensors', gold)
     for p in sorted(OUT.rglob('*')):
         if p.is_file():

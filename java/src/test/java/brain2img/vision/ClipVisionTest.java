@@ -73,6 +73,14 @@ class ClipVisionTest {
     }
 
     @Test
+    void aBareVisionConfigAskingForExactGeluIsFollowed() {
+        try (ClipVision net = ClipVision.open(resource("a-hf/model.safetensors"), resource("a-gelu-config.json"), be)) {
+            assertEquals(Backend.Unary.GELU, net.config().activation());
+            assertMatchesGolden(net, "ag", 2);
+        }
+    }
+
+    @Test
     void withoutAConfigEverySizeComesFromTheShapes() {
         // legacy-format .pth, width 64 → 1 head by OpenAI's width/64; image 16 from 1 + (16/8)² positions
         try (ClipVision net = ClipVision.open(resource("b-openai.pth"), null, be)) {
