@@ -13,6 +13,8 @@
 #   command: bash benchmarks/gpu-check.sh run      carry: [".gpu"]      timeout_s: 540
 # The tests take ~2-4 minutes on an H100/H200 (most of it the CPU references), the benchmark under one.
 # Logs go to $OUT (when set) or .gpu/logs: tests.txt (JUnit tree), junit/ (XML reports), bench.txt.
+# The sd-tiny goldens are read from $BRAIN2IMG_SHARED, else ./shared, else ../shared; the run fails (exit 4) when
+# SdTinyGpuTest does not pass there (skipped or missing), and any test needing them fails (CI=true) if absent.
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bundle="$here/.gpu"
@@ -56,8 +58,14 @@ run() {
       -o -name 'libcublasLt.so.1[23]' -o -name 'libnvJitLink.so.1[23]' -o -name 'libcusparse.so.1[23]' -o -name 'libcuda.so.1' \) \
       -not -path '*/stubs/*' -printf '%h\n' 2>/dev/null | sort -u | paste -sd: -)"
   export LD_LIBRARY_PATH="${libdirs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  # The shared goldens: $BRAIN2IMG_SHARED, else ./shared (the device machine's copy of the tree), else ../shared.
+  local shared="${BRAIN2IMG_SHARED:-}"
+  if [ -z "$shared" ]; then
+    if [ -d "$here/shared/golden" ]; then shared="$here/shared"; else shared="$here/../shared"; fi
+  fi
+  echo "== shared goldens: $shared$([ -d "$shared/golden/sd-tiny" ] || echo ' (MISSING: the golden tests will fail)')"
   local jopts=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx24g
-               -Dbrain2img.cuda.libpath="$libdirs" -Dbrain2img.shared="$here/../shared")
+               -Dbrain2img.cuda.libpath="$libdirs" -Dbrain2img.shared="$shared")
   # The later steps share what is left of a budget (GPU_CHECK_BUDGET seconds, default 510, for a 540 s device call).
   local deadline=$((SECONDS + ${GPU_CHECK_BUDGET:-510}))
   left() { local l=$((deadline - SECONDS)); [ "$l" -lt 5 ] && l=5; [ "$l" -gt "$1" ] && l=$1; echo "$l"; }
@@ -75,7 +83,8 @@ run() {
 
   echo "== @GpuTest tests"
   local t0=$SECONDS
-  timeout 420 "$java" "${jopts[@]}" -jar "$bundle/junit-platform-console-standalone.jar" execute \
+  # CI=true: a test that needs the shared goldens fails rather than skips when they are missing.
+  CI=true timeout 420 "$java" "${jopts[@]}" -jar "$bundle/junit-platform-console-standalone.jar" execute \
       --class-path "$bundle/brain2img-tests.jar:$bundle/brain2img.jar" --scan-class-path "$bundle/brain2img-tests.jar" \
       --include-tag gpu --disable-banner --disable-ansi-colors --details=tree --reports-dir "$logs/junit" >"$logs/tests.txt" 2>&1
   local rc=$?
@@ -87,6 +96,11 @@ run() {
   if ! grep -qE '\[ +[1-9][0-9]* tests successful' "$logs/tests.txt"; then
     echo "== NO GPU TEST PASSED: see the SKIPPED reason above"
     [ $rc -eq 0 ] && rc=3
+  fi
+  # The whole-model check against diffusers must have run here, not skipped (its skip reason is listed above).
+  if grep -qE 'SdTinyGpuTest.*↷|↷.*SdTinyGpuTest' "$logs/tests.txt" || ! grep -qE 'SdTinyGpuTest.*✔|✔.*SdTinyGpuTest' "$logs/tests.txt"; then
+    echo "== SdTinyGpuTest DID NOT RUN on this GPU machine (skipped or absent): failing"
+    [ $rc -eq 0 ] && rc=4
   fi
 
   echo "== kernel benchmark"
@@ -108,7 +122,7 @@ run() {
     echo "== PyTorch at the same shapes"
     timeout "$(left 90)" python3 "$here/benchmarks/torch_kernels.py" 20 2>&1 | tee "$logs/torch.txt"
     echo "== PyTorch U-Net (plain torch ops): output against ours on sd-tiny, then a v1 guidance step"
-    local cases="$here/../shared/golden/sd-tiny/cases" tiny="$here/../shared/golden/sd-tiny/weights"
+    local cases="$shared/golden/sd-tiny/cases" tiny="$shared/golden/sd-tiny/weights"
     if [ -d "$cases" ]; then
       timeout "$(left 60)" "${b2i[@]}" sd unet --device cuda --weights "$tiny" --latent "$cases/unet_in_latent.npy" \
           --timesteps "$cases/unet_in_timesteps.npy" --context "$cases/unet_in_context.npy" --out "$logs/ours-eps.npy" 2>&1 | grep -v '^WARNING'

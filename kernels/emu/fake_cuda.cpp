@@ -52,7 +52,7 @@ struct Function { const char* name; std::function<Job(void**)> bind; };
 std::map<std::string, Function> kernels = {
     K(b2i_groupnorm_f32), K(b2i_layernorm_f32), K(b2i_softmax_f32), K(b2i_geglu_f32), K(b2i_unary_f32),
     K(b2i_binary_f32), K(b2i_axpby_f32), K(b2i_f16_to_f32), K(b2i_bf16_to_f32), K(b2i_f32_to_f16),
-    K(b2i_f32_to_bf16), K(b2i_embedding_f32), K(b2i_upsample_nearest2x_f32), K(b2i_concat_channels_f32),
+    K(b2i_f32_to_bf16), K(b2i_embedding_f32), K(b2i_upsample_nearest2x_f32), K(b2i_upsample_nearest_f32), K(b2i_concat_channels_f32),
     K(b2i_transpose_last2_f32), K(b2i_im2col_f32), K(b2i_attention_f32_d8), K(b2i_attention_f32_d32),
     K(b2i_attention_f32_d40), K(b2i_attention_f32_d64), K(b2i_attention_f32_d80), K(b2i_attention_f32_d128),
     K(b2i_attention_f32_d160), K(b2i_attention_f32_d256), K(b2i_attention_f32_d512)};

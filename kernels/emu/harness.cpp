@@ -13,6 +13,7 @@
 #include "../transpose.cu"
 #include "../upsample.cu"
 
+#include <array>
 #include <cstdio>
 #include <random>
 #include <string>
@@ -244,6 +245,20 @@ static void layout() {
         std::vector<float> out(ref.size());
         emu_launch({blocks1d((long long)ref.size())}, {256}, [&] { b2i_upsample_nearest2x_f32(x.data(), out.data(), planes, H, W); });
         check("upsample nearest x2", out, ref, 0);
+    }
+    // resize to a given size: PyTorch's rule min(floor(o * (float)(in/out)), in-1), float32 scale and product
+    for (auto [H, W, OH, OW] : std::vector<std::array<int, 4>>{{3, 4, 5, 7}, {20, 23, 40, 45}, {2, 1, 82, 1}}) {
+        long long planes = 3;
+        auto x = randn(planes * H * W);
+        std::vector<double> ref((size_t)(planes * OH * OW));
+        float sy = (float)H / (float)OH, sx = (float)W / (float)OW;
+        for (long long p = 0; p < planes; p++) for (int yy = 0; yy < OH; yy++) for (int xx = 0; xx < OW; xx++) {
+            int iy = std::min((int)std::floor((float)yy * sy), H - 1), ix = std::min((int)std::floor((float)xx * sx), W - 1);
+            ref[(p * OH + yy) * OW + xx] = x[(p * H + iy) * W + ix];
+        }
+        std::vector<float> out(ref.size());
+        emu_launch({blocks1d((long long)ref.size())}, {256}, [&] { b2i_upsample_nearest_f32(x.data(), out.data(), planes, H, W, OH, OW); });
+        check("upsample nearest to size", out, ref, 0);
     }
     {
         long long B = 3, bA = 8, bB = 12;

@@ -79,6 +79,14 @@ public interface Backend extends AutoCloseable {
     /** Nearest-neighbour ×2 upsampling. x (B,C,H,W) → (B,C,2H,2W). */
     Tensor upsampleNearest2x(Tensor x);
 
+    /**
+     * Nearest-neighbour resize to (outH,outW), as PyTorch's {@code F.interpolate(size=..., mode="nearest")}:
+     * output row o reads input row min(⌊o · (H/outH)⌋, H−1), the scale H/outH and the product rounded to float32
+     * (likewise columns). diffusers' U-Net upsamples this way to each skip's size when a latent side does not
+     * halve evenly. x (B,C,H,W) → (B,C,outH,outW).
+     */
+    Tensor upsampleNearest(Tensor x, int outH, int outW);
+
     /** Concatenation along dimension 1. a (B,Ca,...), b (B,Cb,...) → (B,Ca+Cb,...). */
     Tensor concatChannels(Tensor a, Tensor b);
 

@@ -471,6 +471,37 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public Tensor upsampleNearest(Tensor x, int outH, int outW) {
+        if (x.rank() != 4 || outH < 1 || outW < 1) {
+            throw new IllegalArgumentException("upsampleNearest expects (B,C,H,W) and a positive size, got " + x.shapeString()
+                    + " to " + outH + "x" + outW);
+        }
+        int planes = Math.toIntExact(x.dim(0) * x.dim(1));
+        int hh = x.dimInt(2), ww = x.dimInt(3);
+        int[] rows = nearestSources(hh, outH), cols = nearestSources(ww, outW);
+        float[] xf = x.floats();
+        float[] out = new float[Math.multiplyExact(planes, outH * outW)];
+        Parallel.forRange(planes, 4, (from, to) -> {
+            for (int p = from; p < to; p++) {
+                for (int y = 0; y < outH; y++) {
+                    int src = p * hh * ww + rows[y] * ww;
+                    int dst = (p * outH + y) * outW;
+                    for (int xx = 0; xx < outW; xx++) out[dst + xx] = xf[src + cols[xx]];
+                }
+            }
+        });
+        return Tensor.of(out, x.dim(0), x.dim(1), outH, outW);
+    }
+
+    /** PyTorch's nearest source index for each of {@code out} positions over {@code in}: min(⌊o·(in/out)⌋, in−1) in float32. */
+    static int[] nearestSources(int in, int out) {
+        float scale = (float) in / out;
+        int[] src = new int[out];
+        for (int o = 0; o < out; o++) src[o] = Math.min((int) Math.floor(o * scale), in - 1);
+        return src;
+    }
+
+    @Override
     public Tensor concatChannels(Tensor a, Tensor b) {
         long[] sa = a.shape(), sb = b.shape();
         if (sa.length != sb.length || sa[0] != sb[0]

@@ -13,12 +13,25 @@ import jdk.incubator.vector.VectorSpecies;
  * packing is the fallback when the Vector API is disabled ({@code -Dbrain2img.vector=false}).
  */
 final class CpuGemm {
-    static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    /** The machine's preferred width, capped by {@code -Dbrain2img.vector.bits=128|256|512} (tests run other widths). */
+    static final VectorSpecies<Float> SPECIES = species(Integer.getInteger("brain2img.vector.bits", 0));
     static final boolean VECTOR = !"false".equals(System.getProperty("brain2img.vector"));
     static final int MR = 4;
     static final int NR = 2 * SPECIES.length();
 
     private CpuGemm() {}
+
+    /** The preferred float species, or the one of {@code capBits} when that is narrower (0: no cap). */
+    static VectorSpecies<Float> species(int capBits) {
+        VectorSpecies<Float> preferred = FloatVector.SPECIES_PREFERRED;
+        if (capBits == 0 || capBits >= preferred.vectorBitSize()) return preferred;
+        return switch (capBits) {
+            case 64 -> FloatVector.SPECIES_64;
+            case 128 -> FloatVector.SPECIES_128;
+            case 256 -> FloatVector.SPECIES_256;
+            default -> throw new IllegalArgumentException("brain2img.vector.bits must be 64, 128, 256 or 512, got " + capBits);
+        };
+    }
 
     /** Packs op(B) (k×n) into ceil(n/NR) panels, each k rows of NR floats. */
     static float[] packB(boolean transB, int n, int k, float[] b, int bOff, int ldb) {

@@ -41,12 +41,13 @@ public final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Path data = out.resolve("data");
-        if (!Files.isRegularFile(data.resolve("dataset.json"))) {
-            System.out.println("demo: generating a synthetic data set (" + images + " images, " + voxels + " voxels) in " + data);
-            Synth.generate(data, Synth.Options.of(images, voxels, seed).withImageSize(32));
-        }
         RunConfig cfg = RunConfig.defaults(data, out.resolve("run")).withSeed(seed);
+        // The backend first: an unusable --device fails before anything is written.
         try (Backend be = device.open()) {
+            if (!Files.isRegularFile(data.resolve("dataset.json"))) {
+                System.out.println("demo: generating a synthetic data set (" + images + " images, " + voxels + " voxels) in " + data);
+                Synth.generate(data, Synth.Options.of(images, voxels, seed).withImageSize(32));
+            }
             Pipeline p = new Pipeline(cfg, be, System.out::println);
             p.through(Pipeline.Stage.REPORT);
             AuditResult r = p.audit();

@@ -618,6 +618,24 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public Tensor upsampleNearest(Tensor x, int outH, int outW) {
+        ensureCurrent();
+        if (x.rank() != 4 || outH < 1 || outW < 1) {
+            throw new IllegalArgumentException("upsampleNearest expects (B,C,H,W) and a positive size, got " + x.shapeString()
+                    + " to " + outH + "x" + outW);
+        }
+        long planes = x.dim(0) * x.dim(1);
+        int hh = x.dimInt(2), ww = x.dimInt(3);
+        Tensor dx = f32(x);
+        Tensor out = empty(DType.F32, x.dim(0), x.dim(1), outH, outW);
+        try (KernelArgs a = new KernelArgs()) {
+            a.ptr(ptr(dx)).ptr(ptr(out)).i64(planes).i32(hh).i32(ww).i32(outH).i32(outW);
+            launch1d(Kernel.UPSAMPLE, out.numel(), a);
+        }
+        return out;
+    }
+
+    @Override
     public Tensor concatChannels(Tensor a, Tensor b) {
         ensureCurrent();
         long[] sa = a.shape(), sb = b.shape();

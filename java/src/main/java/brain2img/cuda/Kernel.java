@@ -18,6 +18,7 @@ enum Kernel {
     F32_TO_BF16("elementwise", "b2i_f32_to_bf16"),
     EMBEDDING("elementwise", "b2i_embedding_f32"),
     UPSAMPLE2X("upsample", "b2i_upsample_nearest2x_f32"),
+    UPSAMPLE("upsample", "b2i_upsample_nearest_f32"),
     CONCAT("concat", "b2i_concat_channels_f32"),
     TRANSPOSE("transpose", "b2i_transpose_last2_f32"),
     IM2COL("im2col", "b2i_im2col_f32"),

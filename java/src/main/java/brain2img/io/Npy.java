@@ -47,8 +47,13 @@ public final class Npy {
         } catch (NoSuchFileException e) {
             throw new FormatException(file + ": no such file");
         } catch (IOException e) {
-            throw new FormatException(file + ": cannot read (" + e.getMessage() + ")", e);
+            throw new FormatException(file + ": cannot read (" + describe(e) + ")", e);
         }
+    }
+
+    /** An I/O error's message, or its kind when it has none (an EOFException carries no message). */
+    static String describe(IOException e) {
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 
     /** Dtype, shape and where the data starts, as given by a .npy header. */
@@ -67,8 +72,8 @@ public final class Npy {
         for (long pos = 0; pos < bytes; ) {
             int n = (int) Math.min(buf.length, bytes - pos);
             int r = in.read(buf, 0, n);
-            if (r < 0) throw new FormatException(what + ": truncated: expected " + bytes + " data bytes for "
-                    + t.shapeString() + ", got " + pos);
+            if (r < 0) throw new FormatException(what + ": truncated: header promises " + bytes + " data bytes for "
+                    + t.shapeString() + ", file has " + pos);
             MemorySegment.copy(buf, 0, seg, ValueLayout.JAVA_BYTE, pos, r);
             pos += r;
         }
@@ -86,18 +91,19 @@ public final class Npy {
             throw new FormatException(what + ": too short to be a .npy file");
         }
         if (!java.util.Arrays.equals(magic, MAGIC)) throw new FormatException(what + ": not a .npy file (bad magic)");
-        int major = in.readUnsignedByte();
-        in.readUnsignedByte();
+        int major = readOrTruncated(in, 2, what, "the version")[0] & 0xff;
         long headerLen;
         if (major == 1) {
-            headerLen = Short.toUnsignedInt(Short.reverseBytes(in.readShort()));
+            byte[] b = readOrTruncated(in, 2, what, "the header length");
+            headerLen = (b[0] & 0xff) | (b[1] & 0xff) << 8;
         } else if (major == 2 || major == 3) {
-            headerLen = Integer.toUnsignedLong(Integer.reverseBytes(in.readInt()));
+            byte[] b = readOrTruncated(in, 4, what, "the header length");
+            headerLen = (b[0] & 0xffL) | (b[1] & 0xffL) << 8 | (b[2] & 0xffL) << 16 | (b[3] & 0xffL) << 24;
         } else {
             throw new FormatException(what + ": unsupported .npy format version " + major);
         }
-        byte[] hb = new byte[Math.toIntExact(headerLen)];
-        in.readFully(hb);
+        if (headerLen > 1 << 24) throw new FormatException(what + ": implausible .npy header length " + headerLen);
+        byte[] hb = readOrTruncated(in, (int) headerLen, what, "the header");
         String header = new String(hb, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
         Matcher d = DESCR.matcher(header), f = FORTRAN.matcher(header), s = SHAPE.matcher(header);
         if (!d.find() || !f.find() || !s.find()) throw new FormatException(what + ": malformed .npy header: " + header.strip());
@@ -106,6 +112,16 @@ public final class Npy {
         }
         int prefix = 6 + 2 + (major == 1 ? 2 : 4);
         return new Header(dtypeOf(d.group(1), what), parseShape(s.group(1), what), prefix + headerLen);
+    }
+
+    /** Reads exactly n bytes, or fails naming the part, the bytes expected and the bytes there were. */
+    private static byte[] readOrTruncated(InputStream in, int n, String what, String part) throws IOException {
+        byte[] b = in.readNBytes(n);
+        if (b.length < n) {
+            throw new FormatException(what + ": truncated .npy file: " + part + " needs " + n + " bytes, only "
+                    + b.length + " left");
+        }
+        return b;
     }
 
     /**
@@ -127,10 +143,8 @@ public final class Npy {
             return Tensor.wrap(seg, h.dtype(), h.shape());
         } catch (NoSuchFileException e) {
             throw new FormatException(file + ": no such file");
-        } catch (EOFException e) {
-            throw new FormatException(file + ": truncated .npy header");
         } catch (IOException e) {
-            throw new FormatException(file + ": cannot read (" + e.getMessage() + ")", e);
+            throw new FormatException(file + ": cannot read (" + describe(e) + ")", e);
         }
     }
 
@@ -219,7 +233,7 @@ public final class Npy {
         } catch (NoSuchFileException e) {
             throw new FormatException(file + ": no such file");
         } catch (IOException e) {
-            throw new FormatException(file + ": not a readable .npz (" + e.getMessage() + ")", e);
+            throw new FormatException(file + ": not a readable .npz (" + describe(e) + ")", e);
         }
         return out;
     }

@@ -50,8 +50,12 @@ final class RunFolder {
         return out.resolve(relative);
     }
 
-    /** Saves the effective config as run.json, then runs the stages through {@code last}. */
+    /**
+     * Opens (validates) the data set, saves the effective config as run.json, then runs the stages through
+     * {@code last}. A bad data set fails before the run folder is created, so it leaves nothing behind.
+     */
     void through(Stages.Stage last, Stages.Step... steps) throws IOException {
+        dataset();
         Files.createDirectories(out);
         cfg.write(out.resolve("run.json"));
         Stages.run(last, log, steps);

@@ -22,11 +22,12 @@ import java.util.Map;
  * The Stable Diffusion noise predictor, diffusers' {@code UNet2DConditionModel} as configured by a
  * {@link UNetConfig}: timestep features → time MLP; conv_in; down levels of ResNets (+ spatial transformers)
  * and stride-2 convs, each output kept as a skip; the middle block (ResNet, transformer, ResNet); up levels
- * that concatenate [h, skip] before each ResNet and upsample (nearest ×2 + conv); GroupNorm+SiLU → conv_out.
+ * that concatenate [h, skip] before each ResNet and upsample (nearest to the next skip's size — ×2 when the
+ * latent halves evenly — + conv); GroupNorm+SiLU → conv_out.
  *
  * <p>Every parameter is fetched once at construction through {@link Backend#upload}, so a forward pass reads
- * only backend-resident tensors. Latent sizes may be any multiple of {@link UNetConfig#sizeMultiple()}
- * (8 for SD v1), non-square included.
+ * only backend-resident tensors. Latents may have any size, as in diffusers: a stride-2 conv takes a side n to
+ * ⌈n/2⌉ (⌊n/2⌋ with {@code downsample_padding} 0), and the up path resizes back to each skip's size.
  */
 public final class UNet implements Denoiser {
 
@@ -167,7 +168,7 @@ public final class UNet implements Denoiser {
     /**
      * The noise prediction, optionally reporting intermediate activations to {@code hook}.
      *
-     * @param latent    (B,in_channels,h,w), h and w multiples of {@link UNetConfig#sizeMultiple()}
+     * @param latent    (B,in_channels,h,w), any h, w ≥ {@link UNetConfig#minSide()}
      * @param timesteps B values (or one, used for every item)
      * @param context   (B,S,cross_attention_dim)
      * @return (B,out_channels,h,w)
@@ -213,10 +214,19 @@ public final class UNet implements Denoiser {
                 h = lv.resnets[j].forward(be, be.concatChannels(h, skips.pop()), tembAct);
                 if (lv.attentions != null) h = lv.attentions[j].forward(be, h, context);
             }
-            if (lv.resample != null) h = lv.resample.forward(be, be.upsampleNearest2x(h));
+            if (lv.resample != null) h = lv.resample.forward(be, upsampleToSkip(h, skips.peek()));
             report.accept("up_blocks." + i, h);
         }
         return convOut.forward(be, normOut.forward(be, h, true));
+    }
+
+    /**
+     * diffusers' upsampler: nearest ×2 where the latent halves evenly; otherwise (a side not a multiple of
+     * {@link UNetConfig#sizeMultiple()}) nearest to the size of the skip the next level concatenates, e.g. 3 → 5.
+     */
+    private Tensor upsampleToSkip(Tensor h, Tensor nextSkip) {
+        int th = nextSkip.dimInt(2), tw = nextSkip.dimInt(3);
+        return th == 2 * h.dimInt(2) && tw == 2 * h.dimInt(3) ? be.upsampleNearest2x(h) : be.upsampleNearest(h, th, tw);
     }
 
     private void checkInputs(Tensor latent, float[] timesteps, Tensor context) {

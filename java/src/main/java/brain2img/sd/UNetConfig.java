@@ -43,15 +43,39 @@ public record UNetConfig(int inChannels, int outChannels, int[] blockOutChannels
     /** Width of the time MLP output fed to every ResNet (= 4 · block_out_channels[0]). */
     public int timeEmbedDim() { return 4 * blockOutChannels[0]; }
 
-    /** Latent height and width must be multiples of this (one halving per downsampler). */
+    /**
+     * Sides that are multiples of this halve evenly at every level (one halving per downsampler); other sides
+     * work too (see {@link #downsampled}), diffusers then resizes each up level to its skip's size.
+     */
     public int sizeMultiple() { return 1 << (levels() - 1); }
 
-    /** Throws IllegalArgumentException unless shape is (B,in_channels,h,w) with h, w positive multiples of {@link #sizeMultiple()}. */
+    /**
+     * A side after one downsampler, a 3×3 stride-2 conv padded (downsample_padding, 1): ⌈n/2⌉ for padding 1,
+     * ⌊n/2⌋ for padding 0 (0 when n = 1: too small).
+     */
+    public int downsampled(int n) {
+        return Math.floorDiv(n + downsamplePadding - 2, 2) + 1;
+    }
+
+    /** The smallest latent side that stays ≥ 1 through every downsampler: 1, or 2^(levels−1) with padding 0. */
+    public int minSide() {
+        int n = 1;
+        while (!reachesBottom(n)) n++;
+        return n;
+    }
+
+    private boolean reachesBottom(int n) {
+        for (int i = 0; i < levels() - 1 && n >= 1; i++) n = downsampled(n);
+        return n >= 1;
+    }
+
+    /** Throws IllegalArgumentException unless shape is (B,in_channels,h,w) with h, w ≥ {@link #minSide()} (any size, as diffusers). */
     public void checkLatent(long[] s) {
-        int m = sizeMultiple();
-        if (s.length != 4 || s[0] == 0 || s[1] != inChannels || s[2] == 0 || s[3] == 0 || s[2] % m != 0 || s[3] % m != 0) {
-            throw new IllegalArgumentException("latent must be (B," + inChannels + ",h,w) with h and w positive multiples of "
-                    + m + ", got " + Arrays.toString(s));
+        int min = minSide();
+        if (s.length != 4 || s[0] == 0 || s[1] != inChannels || s[2] < min || s[3] < min
+                || s[2] > Integer.MAX_VALUE || s[3] > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("latent must be (B," + inChannels + ",h,w) with h, w ≥ " + min
+                    + ", got " + Arrays.toString(s));
         }
     }
 

@@ -13,7 +13,7 @@ public final class UNetFlops {
         Count plus(Count o) { return new Count(total + o.total, attention + o.attention); }
     }
 
-    /** For one latent of h×w (multiples of {@link UNetConfig#sizeMultiple()}) and a context of contextLen rows. */
+    /** For one latent of h×w (any size: each downsampler maps a side n to {@link UNetConfig#downsampled}) and a context of contextLen rows. */
     public static Count of(UNetConfig cfg, int h, int w, int contextLen) {
         int[] ch = cfg.blockOutChannels();
         int levels = cfg.levels();
@@ -21,6 +21,13 @@ public final class UNetFlops {
         long temb = cfg.timeEmbedDim();
         Count n = new Count(2 * (cfg.timeProjDim() * temb + temb * temb), 0);
         n = n.plus(conv(cfg.inChannels(), c0, cfg.convInKernel(), (long) h * w));
+        int[] hs = new int[levels], ws = new int[levels];         // the side lengths of each level
+        hs[0] = h;
+        ws[0] = w;
+        for (int i = 1; i < levels; i++) {
+            hs[i] = cfg.downsampled(hs[i - 1]);
+            ws[i] = cfg.downsampled(ws[i - 1]);
+        }
         int hh = h, ww = w;
         for (int i = 0; i < levels; i++) {
             long px = (long) hh * ww;
@@ -29,8 +36,8 @@ public final class UNetFlops {
                 if (cfg.downAttention()[i]) n = n.plus(transformer(cfg, ch[i], px, contextLen, i));
             }
             if (i < levels - 1) {
-                hh /= 2;
-                ww /= 2;
+                hh = hs[i + 1];
+                ww = ws[i + 1];
                 n = n.plus(conv(ch[i], ch[i], 3, (long) hh * ww));
             }
         }
@@ -49,8 +56,8 @@ public final class UNetFlops {
                 if (cfg.upAttention()[i]) n = n.plus(transformer(cfg, out, px, contextLen, level));
             }
             if (i < levels - 1) {
-                hh *= 2;
-                ww *= 2;
+                hh = hs[level - 1];
+                ww = ws[level - 1];
                 n = n.plus(conv(out, out, 3, (long) hh * ww));
             }
             prev = out;

@@ -244,6 +244,25 @@ class CpuBackendTest {
         for (int p = 0; p < 6; p++) for (int yy = 0; yy < 10; yy++) for (int xx = 0; xx < 8; xx++) {
             assertEquals(x.getFloat((p * 5L + yy / 2) * 4 + xx / 2), up.getFloat((p * 10L + yy) * 8 + xx), 0f);
         }
+        // resize to a given size: source row ⌊o·in/out⌋ (exact rational here; float32 gives the same at these sizes)
+        for (int[] sz : new int[][]{{9, 7}, {10, 8}, {5, 4}, {3, 2}, {1, 1}, {13, 4}}) {
+            Tensor r = be.upsampleNearest(x, sz[0], sz[1]);
+            assertArrayEquals(new long[]{2, 3, sz[0], sz[1]}, r.shape());
+            for (int p = 0; p < 6; p++) for (int yy = 0; yy < sz[0]; yy++) for (int xx = 0; xx < sz[1]; xx++) {
+                long sy = Math.min((long) yy * 5 / sz[0], 4), sx = Math.min((long) xx * 4 / sz[1], 3);
+                assertEquals(x.getFloat((p * 5L + sy) * 4 + sx), r.getFloat(((long) p * sz[0] + yy) * sz[1] + xx), 0f,
+                        "upsampleNearest to " + sz[0] + "x" + sz[1]);
+            }
+        }
+        assertArrayEquals(up.toFloatArray(), be.upsampleNearest(x, 10, 8).toFloatArray(), "×2 is the same resize");
+        // PyTorch rounds the scale in/out and the product to float32: 2 → 82 has 2/82 ≈ 0.024390243 (float32
+        // just below 1/41), so row 41 reads row 0 where the exact rational rule gives row 1.
+        Tensor two = Tensor.of(new float[]{10f, 20f}, 1, 1, 2, 1);
+        float[] r82 = be.upsampleNearest(two, 82, 1).toFloatArray();
+        assertEquals(10f, r82[41], 0f, "float32 index rule at 2 → 82, row 41");
+        assertEquals(20f, r82[42], 0f, "float32 index rule at 2 → 82, row 42");
+        var bad = assertThrows(IllegalArgumentException.class, () -> be.upsampleNearest(random(3, 4), 2, 2));
+        assertTrue(bad.getMessage().contains("(B,C,H,W)") && bad.getMessage().contains("[3, 4]"), bad.getMessage());
         Tensor other = random(2, 2, 5, 4);
         Tensor cat = be.concatChannels(x, other);
         assertArrayEquals(new long[]{2, 5, 5, 4}, cat.shape());

@@ -277,6 +277,12 @@ class CudaBackendGpuTest {
             Tensor x = rand(s);
             same(cpu.upsampleNearest2x(x), gpu.upsampleNearest2x(x), 0, "upsample " + java.util.Arrays.toString(s));
         }
+        // resize to a skip's size (odd U-Net latents), and 2 → 82 where PyTorch's float32 index rule matters
+        for (int[] c : new int[][]{{2, 3, 3, 4, 5, 7}, {1, 8, 20, 23, 40, 45}, {1, 1, 2, 1, 82, 1}}) {
+            Tensor x = rand(c[0], c[1], c[2], c[3]);
+            same(cpu.upsampleNearest(x, c[4], c[5]), gpu.upsampleNearest(x, c[4], c[5]), 0,
+                    "upsampleNearest " + java.util.Arrays.toString(c));
+        }
         Tensor a = rand(2, 3, 4, 5), b = rand(2, 6, 4, 5);
         same(cpu.concatChannels(a, b), gpu.concatChannels(a, b), 0, "concat");
         Tensor c = rand(3, 1, 7), d = rand(3, 2, 7);

@@ -69,14 +69,16 @@ class CudaUnavailableTest {
     }
 
     @Test
-    void cliDeviceCudaIsAOneLineFailure() {
+    void cliDeviceCudaIsAOneLineFailureThatWritesNothing(@TempDir Path tmp) {
         String why = reason();
         var cl = Main.commandLine();
         StringWriter err = new StringWriter();
         cl.setErr(new PrintWriter(err));
-        int rc = cl.execute("demo", "--device", "cuda");
+        Path out = tmp.resolve("demo");
+        int rc = cl.execute("demo", "--device", "cuda", "--out", out.toString());
         assertEquals(1, rc);
         assertEquals("brain2img demo: error: CUDA backend unavailable: " + why, err.toString().strip());
+        assertFalse(Files.exists(out), "demo wrote " + out + " before failing on the device");
     }
 
     @Test

@@ -21,6 +21,7 @@ import java.util.zip.ZipOutputStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -108,6 +109,30 @@ class NpyTest {
         Files.writeString(junk, "hello world, not numpy");
         assertRejected(junk, "magic");
         assertRejected(tmp.resolve("missing.npy"), "no such file");
+    }
+
+    /** A file cut anywhere says which part is short and by how much, never "cannot read (null)". */
+    @Test
+    void truncatedFilesNameExpectedAndAvailableBytes() throws IOException {
+        Path whole = tmp.resolve("whole.npy");
+        Npy.write(whole, Tensor.of(new float[]{1, 2, 3, 4, 5, 6}, 2, 3));
+        byte[] bytes = Files.readAllBytes(whole);        // 128-byte v1.0 header (10-byte prefix), then 24 data bytes
+        assertEquals(128 + 24, bytes.length);
+        String[][] cuts = {
+                {"7", "the version needs 2 bytes, only 1 left"},
+                {"9", "the header length needs 2 bytes, only 1 left"},
+                {"60", "the header needs 118 bytes, only 50 left"},
+                {"140", "header promises 24 data bytes for f32[2, 3], file has 12"},
+        };
+        for (String[] c : cuts) {
+            Path cut = tmp.resolve("cut" + c[0] + ".npy");
+            Files.write(cut, java.util.Arrays.copyOf(bytes, Integer.parseInt(c[0])));
+            FormatException e = assertThrows(FormatException.class, () -> Npy.read(cut));
+            assertEquals(cut + ": " + (c[0].equals("140") ? "truncated: " : "truncated .npy file: ") + c[1], e.getMessage());
+            assertFalse(e.getMessage().contains("null"), e.getMessage());
+            e = assertThrows(FormatException.class, () -> Npy.map(cut));
+            assertTrue(e.getMessage().startsWith(cut + ": truncated"), e.getMessage());
+        }
     }
 
     @Test

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Synthetic data with a known generative model: every null must land where theory puts it, and lose. */
@@ -102,5 +103,20 @@ class PipelineSynthTest {
         assertEquals(0, Main.execute("evaluate", "--out", run.toString(), "--device", "cpu"));
         assertEquals(2, Main.execute("run", "--data", data.toString(), "--out", tmp.resolve("bad").toString(), "--targets", "voxels"));
         assertEquals(2, Main.execute("run", "--out", tmp.resolve("nodata").toString()));
+    }
+
+    /** A bad --data is a one-line failure that leaves no run folder (no RUN/run.json) behind. */
+    @Test
+    void badDataLeavesNoRunFolder() {
+        Path bad = tmp.resolve("bad-data-run");
+        var err = new java.io.StringWriter();
+        var cl = Main.commandLine();
+        cl.setErr(new java.io.PrintWriter(err));
+        int rc = cl.execute("run", "--data", tmp.resolve("no-such-data").toString(), "--out", bad.toString(), "--device", "cpu");
+        assertEquals(1, rc, err.toString());
+        String msg = err.toString().strip();
+        assertFalse(msg.contains("\n") || msg.contains("Exception"), msg);
+        assertTrue(msg.startsWith("brain2img run: error: ") && msg.contains("no-such-data"), msg);
+        assertFalse(Files.exists(bad), "run folder created for a bad data set: " + bad);
     }
 }

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.Map;
 
@@ -75,6 +76,22 @@ class SdTinyGpuTest {
         float[] t = golden("unet_in_timesteps").toFloatArray();
         Tensor eps = unet.predict(be.upload(golden("unet_in_latent")), t, be.upload(golden("unet_in_context")));
         check(m, be, "unet_out_eps", eps);
+    }
+
+    /** A latent whose sides do not halve evenly (5×7 → 3×4 → 2×2 → 1×1): the resize-to-skip kernel on the device. */
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void unetEpsAnySize(Mode m) {
+        CudaBackend be = backend(m);
+        UNet unet = UNet.load(src, be);
+        Path cases = Shared.require("golden/sd-tiny/cases-anysize");
+        float[] t = Npy.read(cases.resolve("unet_in_timesteps_5x7.npy")).toFloatArray();
+        Tensor eps = unet.predict(be.upload(Npy.read(cases.resolve("unet_in_latent_5x7.npy"))), t,
+                be.upload(Npy.read(cases.resolve("unet_in_context_5x7.npy"))));
+        Tensor ref = Npy.read(cases.resolve("unet_out_eps_5x7.npy"));
+        Tensor host = be.download(eps);
+        System.out.printf("[gpu] sd-tiny %s unet_out_eps_5x7: relative error %.2e (bound %.0e)%n", m, relErr(host.toFloatArray(), ref.toFloatArray()), m.tol);
+        assertClose(ref, host, m.tol, m + " unet_out_eps_5x7");
     }
 
     @ParameterizedTest

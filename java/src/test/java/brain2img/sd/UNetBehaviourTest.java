@@ -81,11 +81,22 @@ class UNetBehaviourTest {
         assertArrayEquals(new long[]{1, 32, 8, 16}, seen.get("up_blocks.3"));
     }
 
+    /** Sides that do not halve evenly: ⌈n/2⌉ per downsampler, and the up path returns to each skip's size. */
     @Test
-    void rejectsLatentsNotDivisibleByEight() {
+    void oddLatentSidesGoDownByCeilingAndBackToEachSkip() {
+        Map<String, long[]> seen = new LinkedHashMap<>();
+        Tensor eps = unet.predict(gaussian(4, 1, 4, 5, 7), new float[]{1f}, goldenContext.slice(0, 1).copy(),
+                (name, act) -> seen.put(name, act.shape()));
+        assertArrayEquals(new long[]{1, 4, 5, 7}, eps.shape());
+        assertArrayEquals(new long[]{1, 32, 3, 4}, seen.get("down_blocks.0"));
+        assertArrayEquals(new long[]{1, 64, 1, 1}, seen.get("mid_block"));
+        assertArrayEquals(new long[]{1, 64, 2, 2}, seen.get("up_blocks.0"));
+        assertArrayEquals(new long[]{1, 64, 3, 4}, seen.get("up_blocks.1"));
+        assertArrayEquals(new long[]{1, 64, 5, 7}, seen.get("up_blocks.2"));
+        assertArrayEquals(new long[]{1, 32, 5, 7}, seen.get("up_blocks.3"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> unet.predict(gaussian(4, 1, 4, 12, 8), new float[]{1f}, goldenContext.slice(0, 1).copy()));
-        assertTrue(e.getMessage().contains("multiples of 8"), e.getMessage());
+                () -> unet.predict(Tensor.zeros(1, 4, 0, 8), new float[]{1f}, goldenContext.slice(0, 1).copy()));
+        assertTrue(e.getMessage().contains("h, w ≥ 1") && e.getMessage().contains("[1, 4, 0, 8]"), e.getMessage());
     }
 
     /** The tiny diffusers weights with one tensor removed and one cut short. */

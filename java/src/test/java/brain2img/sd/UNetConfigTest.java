@@ -85,11 +85,33 @@ class UNetConfigTest {
     void inputChecksNameTheProblem() {
         UNetConfig cfg = v1();
         cfg.checkLatent(new long[]{2, 4, 64, 48});
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> cfg.checkLatent(new long[]{1, 4, 60, 64}));
-        assertTrue(e.getMessage().contains("multiples of 8"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> cfg.checkLatent(new long[]{1, 3, 64, 64}));
-        assertThrows(IllegalArgumentException.class, () -> cfg.checkContext(new long[]{2, 77, 1024}, 2));
-        assertThrows(IllegalArgumentException.class, () -> cfg.checkContext(new long[]{1, 77, 768}, 2));
-        assertThrows(IllegalArgumentException.class, () -> UNetConfig.checkTimesteps(3, 2));
+        cfg.checkLatent(new long[]{1, 4, 60, 45});      // any size, as diffusers (sides not halving evenly)
+        cfg.checkLatent(new long[]{1, 4, 1, 1});
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> cfg.checkLatent(new long[]{1, 4, 0, 64}));
+        assertTrue(e.getMessage().contains("h, w ≥ 1") && e.getMessage().contains("[1, 4, 0, 64]"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> cfg.checkLatent(new long[]{1, 3, 64, 64}));
+        assertTrue(e.getMessage().contains("(B,4,h,w)"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> cfg.checkContext(new long[]{2, 77, 1024}, 2));
+        assertTrue(e.getMessage().contains("(2,S,768)") && e.getMessage().contains("[2, 77, 1024]"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> cfg.checkContext(new long[]{1, 77, 768}, 2));
+        assertTrue(e.getMessage().contains("batch of 2"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> UNetConfig.checkTimesteps(3, 2));
+        assertTrue(e.getMessage().contains("3"), e.getMessage());
+    }
+
+    @Test
+    void downsamplerSidesFollowTheStride2ConvArithmetic() {
+        UNetConfig cfg = v1();                           // downsample_padding 1: out = ⌊(n + 2 − 3)/2⌋ + 1
+        for (int n = 1; n <= 70; n++) assertEquals((n + 2 - 3) / 2 + 1, cfg.downsampled(n), "side " + n);
+        assertEquals(1, cfg.minSide());
+        ObjectNode c = (ObjectNode) SdSource.defaultConfig("unet", "config.json").deepCopy();
+        c.put("downsample_padding", 0);                  // pad (0,1) then a valid conv: out = ⌊(n + 1 − 3)/2⌋ + 1
+        UNetConfig p0 = UNetConfig.parse(c, "cfg.json");
+        for (int n = 2; n <= 70; n++) assertEquals((n + 1 - 3) / 2 + 1, p0.downsampled(n), "side " + n);
+        assertEquals(0, p0.downsampled(1));
+        assertEquals(8, p0.minSide());                   // 8 → 4 → 2 → 1, while 7 → 3 → 1 → 0
+        p0.checkLatent(new long[]{1, 4, 8, 9});
+        var e = assertThrows(IllegalArgumentException.class, () -> p0.checkLatent(new long[]{1, 4, 7, 64}));
+        assertTrue(e.getMessage().contains("h, w ≥ 8"), e.getMessage());
     }
 }

@@ -47,6 +47,7 @@ class UNetFlopsTest {
         public Tensor axpby(float a, Tensor x, float b, Tensor y) { return cpu.axpby(a, x, b, y); }
         public Tensor geglu(Tensor x) { return cpu.geglu(x); }
         public Tensor upsampleNearest2x(Tensor x) { return cpu.upsampleNearest2x(x); }
+        public Tensor upsampleNearest(Tensor x, int h, int w) { return cpu.upsampleNearest(x, h, w); }
         public Tensor concatChannels(Tensor a, Tensor b) { return cpu.concatChannels(a, b); }
         public Tensor transposeLast2(Tensor x) { return cpu.transposeLast2(x); }
         public Tensor embedding(Tensor t, Tensor ids) { return cpu.embedding(t, ids); }
@@ -60,10 +61,14 @@ class UNetFlopsTest {
         try (SdSource src = SdSource.open(Shared.sdTiny().resolve("weights"), null)) {
             unet = UNet.load(src, be);
         }
-        int h = 16, w = 8, ctx = 77;
-        unet.predict(Tensor.zeros(1, 4, h, w), new float[]{10f}, Tensor.zeros(1, ctx, cfg.crossAttentionDim()));
-        UNetFlops.Count c = UNetFlops.of(cfg, h, w, ctx);
-        assertEquals(c.total(), be.flops, "total FLOPs");
-        assertEquals(c.attention(), be.attention, "attention FLOPs");
+        int ctx = 77;
+        for (int[] hw : new int[][]{{16, 8}, {5, 7}}) {      // 5×7: sides that do not halve evenly
+            be.flops = 0;
+            be.attention = 0;
+            unet.predict(Tensor.zeros(1, 4, hw[0], hw[1]), new float[]{10f}, Tensor.zeros(1, ctx, cfg.crossAttentionDim()));
+            UNetFlops.Count c = UNetFlops.of(cfg, hw[0], hw[1], ctx);
+            assertEquals(c.total(), be.flops, "total FLOPs at " + hw[0] + "x" + hw[1]);
+            assertEquals(c.attention(), be.attention, "attention FLOPs at " + hw[0] + "x" + hw[1]);
+        }
     }
 }

@@ -7,6 +7,8 @@ import brain2img.tensor.Tensor;
 import brain2img.testing.Assert;
 import brain2img.testing.Shared;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import brain2img.io.SafeTensors;
 import brain2img.io.WeightFile;
@@ -36,6 +38,25 @@ class UNetGoldenTest {
             UNet unet = UNet.load(src, be);
             Tensor eps = be.download(unet.predict(be.upload(latent), t, be.upload(context)));
             Assert.assertClose(Npy.read(cases.resolve("unet_out_eps.npy")), eps, 1e-4, "unet_out_eps (" + src.layout() + ")");
+        }
+    }
+
+    /**
+     * Latents whose sides do not halve evenly through the three downsamplers (5×7, 6×10, 12×9: diffusers goes
+     * 5 → 3 → 2 → 1 and back by resizing each up level to its skip's size) against diffusers 0.21.4.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"5x7", "6x10", "12x9"})
+    void anySizeLatentMatchesReference(String size) {
+        Path cases = Shared.require("golden/sd-tiny/cases-anysize");
+        Tensor latent = Npy.read(cases.resolve("unet_in_latent_" + size + ".npy"));
+        float[] t = Npy.read(cases.resolve("unet_in_timesteps_" + size + ".npy")).toFloatArray();
+        Tensor context = Npy.read(cases.resolve("unet_in_context_" + size + ".npy"));
+        try (SdSource src = SdSource.open(Shared.sdTiny().resolve("weights"), null)) {
+            Tensor eps = be.download(UNet.load(src, be).predict(be.upload(latent), t, be.upload(context)));
+            Tensor ref = Npy.read(cases.resolve("unet_out_eps_" + size + ".npy"));
+            System.out.printf("unet_out_eps_%s: relative error %.1e%n", size, Assert.relErr(eps.toFloatArray(), ref.toFloatArray()));
+            Assert.assertClose(ref, eps, 1e-4, "unet_out_eps_" + size);
         }
     }
 
