@@ -74,21 +74,40 @@ class EncodeSynthTest {
     }
 
     @Test
-    void earlyVoxelsPreferPixelsAndZ_ventralVoxelsPreferCaptions() {
+    void earlyVoxelsPreferPixels_ventralVoxelsPreferCaptions() {
         double pixEarly = medianR("pixels", "early"), zEarly = medianR("z", "early"), cEarly = medianR("c", "early");
-        double pixVentral = medianR("pixels", "ventral"), cVentral = medianR("c", "ventral");
-        System.out.printf("median r: early pixels %.3f z %.3f c %.3f; ventral pixels %.3f c %.3f%n", pixEarly, zEarly, cEarly, pixVentral, cVentral);
+        double pixVentral = medianR("pixels", "ventral"), zVentral = medianR("z", "ventral"), cVentral = medianR("c", "ventral");
+        System.out.printf("median r: early pixels %.3f z %.3f c %.3f; ventral pixels %.3f z %.3f c %.3f%n",
+                pixEarly, zEarly, cEarly, pixVentral, zVentral, cVentral);
         assertTrue(pixEarly > cEarly + 0.1, "early: pixels " + pixEarly + " vs c " + cEarly);
-        assertTrue(zEarly > cEarly, "early: z " + zEarly + " vs c " + cEarly);
         assertTrue(cVentral > pixVentral + 0.1, "ventral: c " + cVentral + " vs pixels " + pixVentral);
+        // The tiny SD's VAE has random weights, so z is a random 8×8×4 convolutional code of the image: it does not beat c
+        // in early voxels outright (the synthetic captions name colours and places, which drive the pRFs), but it shows the
+        // paper's dissociation: z explains early far better than ventral voxels, c does not prefer early ones.
+        assertTrue(zEarly - zVentral > (cEarly - cVentral) + 0.2, "z early−ventral " + (zEarly - zVentral) + " vs c " + (cEarly - cVentral));
         // the winner map says the same per voxel: most early voxels won by pixels or z, most ventral ones by c
         int[] early = result.roiMembers().get("early"), ventral = result.roiMembers().get("ventral");
         List<String> order = result.maps().stream().map(m -> m.space().name()).toList();
         long earlyLow = Arrays.stream(early).filter(j -> result.winner()[j] >= 0)
                 .filter(j -> List.of("pixels", "z").contains(order.get(result.winner()[j]))).count();
         long ventralC = Arrays.stream(ventral).filter(j -> result.winner()[j] >= 0 && order.get(result.winner()[j]).equals("c")).count();
+        System.out.printf("winners: %d of %d early voxels by pixels or z, %d of %d ventral voxels by c%n", earlyLow, early.length, ventralC, ventral.length);
         assertTrue(earlyLow > early.length / 2, earlyLow + " of " + early.length + " early voxels won by pixels or z");
-        assertTrue(ventralC > ventral.length / 4, ventralC + " of " + ventral.length + " ventral voxels won by c");
+        assertTrue(ventralC > ventral.length / 2, ventralC + " of " + ventral.length + " ventral voxels won by c");
+    }
+
+    @Test
+    void uniqueVarianceOfZAndCSplitsAlongTheHierarchy() {
+        EncodeRun.Unique zc = result.uniques().stream().filter(u -> u.a().equals("z") && u.b().equals("c")).findFirst().orElseThrow();
+        int[] early = result.roiMembers().get("early"), ventral = result.roiMembers().get("ventral");
+        double zE = EncodeRun.median(Arrays.stream(early).mapToDouble(j -> zc.uniqueA()[j]).toArray());
+        double zV = EncodeRun.median(Arrays.stream(ventral).mapToDouble(j -> zc.uniqueA()[j]).toArray());
+        double cE = EncodeRun.median(Arrays.stream(early).mapToDouble(j -> zc.uniqueB()[j]).toArray());
+        double cV = EncodeRun.median(Arrays.stream(ventral).mapToDouble(j -> zc.uniqueB()[j]).toArray());
+        System.out.printf("unique variance: z over c early %.3f ventral %.3f; c over z early %.3f ventral %.3f%n", zE, zV, cE, cV);
+        assertTrue(zE > zV, "z's unique variance is larger in early than in ventral voxels");
+        assertTrue(cV > cE, "c's unique variance is larger in ventral than in early voxels");
+        assertTrue(result.uniques().stream().anyMatch(u -> u.a().equals("unet:mid_block@middle") && u.b().equals("z")));
     }
 
     @Test
