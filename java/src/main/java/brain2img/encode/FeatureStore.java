@@ -34,6 +34,7 @@ final class FeatureStore implements AutoCloseable {
     private final VisionNetLoader loader;
     private final Consumer<String> log;
     private final Map<String, VisionNet> nets = new HashMap<>();
+    private final Map<String, Tensor> loaded = new HashMap<>(); // by space file name and split
     private SdFeatures sd;
 
     FeatureStore(Dataset ds, Path runDir, FeatureSettings s, Backend be, VisionNetLoader loader, Consumer<String> log) {
@@ -48,9 +49,12 @@ final class FeatureStore implements AutoCloseable {
     /** The (images, d) float32 features of a split's images. */
     Tensor get(Space space, Split split) throws IOException {
         Path folder = dir.resolve(space.fileName()), file = folder.resolve(split.lower() + ".npy"), keyFile = folder.resolve("key.txt");
-        String key = key(space);
+        String key = key(space), memo = space.fileName() + "/" + split.lower();
+        if (loaded.containsKey(memo)) return loaded.get(memo);
         if (Files.isRegularFile(file) && Files.isRegularFile(keyFile) && Files.readString(keyFile, StandardCharsets.UTF_8).equals(key)) {
-            return Npy.read(file);
+            Tensor t = Npy.read(file);
+            loaded.put(memo, t);
+            return t;
         }
         if (Files.isRegularFile(keyFile) && !Files.readString(keyFile, StandardCharsets.UTF_8).equals(key)) {
             for (Split sp : Split.values()) Files.deleteIfExists(folder.resolve(sp.lower() + ".npy"));
@@ -65,6 +69,7 @@ final class FeatureStore implements AutoCloseable {
         Tensor t = Tensor.of(all, rows.size(), d);
         Npy.write(file, t);
         AtomicFiles.write(keyFile, key.getBytes(StandardCharsets.UTF_8));
+        loaded.put(memo, t);
         log.accept(String.format(java.util.Locale.ROOT, "features %s: %d %s images × %d values in %.1f s", space, ids.size(), split.lower(), d,
                 (System.nanoTime() - t0) / 1e9));
         return t;
@@ -92,9 +97,9 @@ final class FeatureStore implements AutoCloseable {
     private float[][] rows(Space other, Split split, int i0, int n) throws IOException {
         Tensor t = get(other, split);
         int d = t.dimInt(1);
-        float[] all = t.toFloatArray();
+        float[] block = t.slice(i0, i0 + n).toFloatArray(); // a view of the rows, copied once
         float[][] out = new float[n][];
-        for (int i = 0; i < n; i++) out[i] = java.util.Arrays.copyOfRange(all, (i0 + i) * d, (i0 + i + 1) * d);
+        for (int i = 0; i < n; i++) out[i] = java.util.Arrays.copyOfRange(block, i * d, (i + 1) * d);
         return out;
     }
 

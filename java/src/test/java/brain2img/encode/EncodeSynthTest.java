@@ -11,6 +11,7 @@ import brain2img.data.Trial;
 import brain2img.data.VolumeGeometry;
 import brain2img.eval.Picture;
 import brain2img.io.Npy;
+import brain2img.report.EncodeReport;
 import brain2img.ridge.CpuDenseLinAlg;
 import brain2img.sd.SdSource;
 import brain2img.sd.Vae;
@@ -194,6 +195,9 @@ class EncodeSynthTest {
             assertTrue(m.significant() <= 0.05 * voxels, m.significant() + " significant voxels in pure noise");
             // and the p-values are calibrated: about 5 % below 0.05 (binomial 400 × 0.05 = 20 ± 4.4; dependent voxels widen it)
             assertTrue(small >= 4 && small <= 45, small + " voxels with p < 0.05 in pure noise");
+            // without a volume geometry the report draws ROI bar charts instead of slice montages
+            String html = EncodeReport.render(r, Map.of());
+            assertTrue(html.contains("<svg") && !html.contains("data:image/png"), "bar charts, no montage");
         }
     }
 
