@@ -101,7 +101,7 @@ public final class EncodeCommand implements Callable<Integer> {
         settings.put("p_value", permutations > 0 ? permutations + " permutations of the test images" : "one-sided t test of r");
         settings.put("alphas", java.util.Arrays.toString(model.alphas()));
         settings.put("folds", folds + " (grouped by image id)");
-        settings.put("weights", String.valueOf(weights));
+        settings.put("weights", weights == null ? "none" : weights.toString());
         settings.put("sd_size", sdSize);
         settings.put("seed", seed);
         EncodeReport.write(out.resolve("report.html"), r, settings);

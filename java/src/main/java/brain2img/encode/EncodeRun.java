@@ -341,8 +341,8 @@ public final class EncodeRun {
         s.put("model", Map.of("alphas", o.model().alphas(), "folds", o.model().folds(), "cv", "grouped by image id, per-voxel alpha",
                 "features", "standardised by the training images, each band / sqrt(p)", "band_ratios", o.model().bandRatios()));
         FeatureSettings f = o.features();
-        s.put("features", Map.of("weights", String.valueOf(f.weights()), "sd_size", f.sdSize(), "sd_steps", f.sdSteps(), "guidance", f.guidance(),
-                "seed", f.seed(), "pixel_size", f.pixelSize(), "nets", String.valueOf(f.nets())));
+        s.put("features", Map.of("weights", f.weights() == null ? "none" : f.weights().toString(), "sd_size", f.sdSize(), "sd_steps", f.sdSteps(), "guidance", f.guidance(),
+                "seed", f.seed(), "pixel_size", f.pixelSize(), "nets", f.nets() == null ? "none" : f.nets().toString()));
         Map<String, Object> spaces = new LinkedHashMap<>();
         for (SpaceMap m : maps) {
             spaces.put(m.space().name(), Map.of("file", "maps/" + m.space().fileName() + ".npy", "median_r", median(m.r()), "significant", m.significant()));
