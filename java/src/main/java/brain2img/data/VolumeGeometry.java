@@ -44,17 +44,6 @@ public record VolumeGeometry(int[] dims, double[] affine, int[] voxelIndex) {
         return dims[0] * dims[1] * dims[2];
     }
 
-    /** Per-voxel values placed in the grid (Fortran order); grid points without a voxel get {@code fill}. */
-    public float[] volume(float[] perVoxel, float fill) {
-        if (perVoxel.length != voxelIndex.length) {
-            throw new IllegalArgumentException(perVoxel.length + " values for a geometry of " + voxelIndex.length + " voxels");
-        }
-        float[] vol = new float[gridSize()];
-        Arrays.fill(vol, fill);
-        for (int j = 0; j < perVoxel.length; j++) vol[voxelIndex[j]] = perVoxel[j];
-        return vol;
-    }
-
     @Override
     public int[] dims() { return dims.clone(); }
 

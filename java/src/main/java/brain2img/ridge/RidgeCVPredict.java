@@ -1,6 +1,5 @@
 package brain2img.ridge;
 
-import brain2img.backend.Backend;
 import brain2img.tensor.DType;
 import brain2img.tensor.Tensor;
 
@@ -33,10 +32,6 @@ public final class RidgeCVPredict {
             }
             return best;
         }
-    }
-
-    public static Result fit(Backend be, Tensor x, Tensor y, Tensor xTest, RidgeOptions opt, Consumer<String> progress) {
-        return fit(DenseLinAlg.forBackend(be), x, y, xTest, opt, progress);
     }
 
     /** Fits on (x, y) with K-fold CV as {@link RidgeCV#fit} and predicts xTest (nTest, p). */
