@@ -11,7 +11,7 @@ import java.util.concurrent.Callable;
 /** {@code brain2img bench sd|ridge}: the performance figures of the issue, on random weights and data. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks on random weights/data: Stable Diffusion steps and images, NSD-size ridge.",
-        subcommands = {BenchCommand.Sd.class, BenchCommand.Ridge.class},
+        subcommands = {BenchCommand.Sd.class, BenchCommand.Ridge.class, BenchCommand.Encode.class},
         footer = {"", "Example:", "  brain2img bench sd --device cuda --batches 1,2,8"})
 public final class BenchCommand {
 
@@ -53,6 +53,38 @@ public final class BenchCommand {
             }
             try (Backend be = device.open()) {
                 SdBench.run(be, opt, System.out);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "encode", mixinStandardHelpOptions = true,
+            description = "Time one encoding feature space at NSD size on random data: ridge to every voxel with the CV alpha grid, test predictions (seconds, FLOP).",
+            footer = {"", "Examples:", "  brain2img bench encode                      # n=8859, 982 test, 15724 voxels, p=6400, 8 alphas, 5 folds",
+                    "  brain2img bench encode --voxels 2000 --p 1000   # a smaller problem"})
+    static final class Encode implements Callable<Integer> {
+        @Option(names = "--n", defaultValue = "8859", description = "Training images (default: ${DEFAULT-VALUE}).")
+        int n;
+        @Option(names = "--test", defaultValue = "982", description = "Test images (default: ${DEFAULT-VALUE}).")
+        int test;
+        @Option(names = "--voxels", defaultValue = "15724", description = "Voxels (default: ${DEFAULT-VALUE}).")
+        int voxels;
+        @Option(names = "--p", defaultValue = "6400", description = "Features (default: ${DEFAULT-VALUE}).")
+        int p;
+        @Option(names = "--folds", defaultValue = "5", description = "CV folds (default: ${DEFAULT-VALUE}).")
+        int folds;
+        @Option(names = "--alphas", split = ",", paramLabel = "A", description = "Alpha grid (default: encode's, 1e-2..1e5, 8 values).")
+        double[] alphas;
+        @Mixin
+        DeviceOption device;
+
+        @Override
+        public Integer call() {
+            if (n < folds || folds < 2 || test < 1 || voxels < 1 || p < 1) throw new Main.UsageException("bench encode: need n ≥ folds ≥ 2 and positive sizes");
+            brain2img.encode.EncodingModel.Options d = brain2img.encode.EncodingModel.Options.defaults();
+            brain2img.encode.EncodingModel.Options o = new brain2img.encode.EncodingModel.Options(alphas != null ? alphas : d.alphas(), folds, d.bandRatios(), false);
+            try (Backend be = device.open()) {
+                brain2img.encode.EncodeBench.run(be, new brain2img.encode.EncodeBench.Size(n, test, voxels, p, folds), o, 1, System.out);
             }
             return 0;
         }

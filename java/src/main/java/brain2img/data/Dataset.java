@@ -38,6 +38,7 @@ import java.util.TreeMap;
  * stimuli/ID.png       the image with id ID, 8-bit grey or RGB; read as (C,H,W) in [0,1]
  * captions.json        optional: {"ID": ["caption", ...], ...}
  * stats/NAME.npy       optional per-voxel float32 statistics, e.g. noise_ceiling
+ * geometry.json        optional: the volume grid {dims, affine} and geometry/mask.npy, each voxel's grid index
  * </pre>
  *
  * {@link #open} checks all of it before returning (shapes, counts, ids, index ranges, NaN voxels, an image
@@ -46,6 +47,7 @@ import java.util.TreeMap;
 public final class Dataset {
     static final String META = "dataset.json", RESPONSES = "responses.npy", TRIALS = "trials.csv",
             CAPTIONS = "captions.json", STIMULI_DIR = "stimuli", ROI_DIR = "rois", STATS_DIR = "stats";
+    static final String GEOMETRY = "geometry.json", GEOMETRY_MASK = "geometry/mask.npy";
     static final String TRIAL_HEADER = "trial,image_id,session,repetition,split";
 
     private final Path dir;
@@ -56,9 +58,10 @@ public final class Dataset {
     private final Map<String, Tensor> stats;
     private final Map<Integer, List<String>> captions;
     private final int[] imageSize;
+    private final VolumeGeometry geometry;
 
     private Dataset(Path dir, JsonNode meta, Tensor responses, List<Trial> trials, Map<String, int[]> rois,
-                    Map<String, Tensor> stats, Map<Integer, List<String>> captions, int[] imageSize) {
+                    Map<String, Tensor> stats, Map<Integer, List<String>> captions, int[] imageSize, VolumeGeometry geometry) {
         this.dir = dir;
         this.meta = meta;
         this.responses = responses;
@@ -67,6 +70,7 @@ public final class Dataset {
         this.stats = stats;
         this.captions = captions;
         this.imageSize = imageSize;
+        this.geometry = geometry;
     }
 
     // ------------------------------------------------------------------ opening and validation
@@ -98,8 +102,9 @@ public final class Dataset {
         Map<String, int[]> rois = readRois(dir, meta.path("rois"), voxels, metaFile);
         Map<String, Tensor> stats = readStats(dir, meta.path("voxel_stats"), voxels, metaFile);
         Map<Integer, List<String>> captions = readCaptions(dir, meta, trials);
+        VolumeGeometry geometry = readGeometry(dir, meta, voxels, metaFile);
         checkFinite(responses, dir.resolve(RESPONSES));
-        return new Dataset(dir, meta, responses, List.copyOf(trials), rois, stats, captions, imageSize);
+        return new Dataset(dir, meta, responses, List.copyOf(trials), rois, stats, captions, imageSize, geometry);
     }
 
     private static String requireText(JsonNode meta, String key, Path file) {
@@ -272,6 +277,31 @@ public final class Dataset {
         return out;
     }
 
+    private static VolumeGeometry readGeometry(Path dir, JsonNode meta, int voxels, Path metaFile) {
+        JsonNode name = meta.get("geometry");
+        if (name == null || name.isNull()) return null;
+        Path f = dir.resolve(name.asText());
+        if (!Files.isRegularFile(f)) throw new FormatException(f + ": geometry file named in " + META + " is missing");
+        JsonNode g = Json.read(f);
+        JsonNode dims = g.path("dims"), aff = g.path("affine");
+        if (!dims.isArray() || dims.size() != 3) throw new FormatException(f + ": \"dims\" must be [X, Y, Z], got " + dims);
+        if (!aff.isArray() || aff.size() != 16) throw new FormatException(f + ": \"affine\" must be 16 numbers (4×4 row-major), got " + aff);
+        int[] d = new int[3];
+        for (int i = 0; i < 3; i++) d[i] = dims.get(i).asInt();
+        double[] a = new double[16];
+        for (int i = 0; i < 16; i++) a[i] = aff.get(i).asDouble();
+        Path maskFile = dir.resolve(g.path("mask").asText(GEOMETRY_MASK));
+        Tensor mask = Npy.read(maskFile);
+        if (mask.rank() != 1 || mask.dim(0) != voxels || (mask.dtype() != DType.I32 && mask.dtype() != DType.I64)) {
+            throw new FormatException(maskFile + ": must be a 1-D int32 array of " + voxels + " grid indices, got " + mask.shapeString());
+        }
+        try {
+            return new VolumeGeometry(d, a, mask.toIntArray());
+        } catch (IllegalArgumentException e) {
+            throw new FormatException(f + ": " + e.getMessage());
+        }
+    }
+
     /** A NaN or infinite response (a voxel outside the brain mask, a failed fit) poisons every regression. */
     private static void checkFinite(Tensor responses, Path file) {
         int trials = responses.dimInt(0), voxels = responses.dimInt(1);
@@ -289,7 +319,7 @@ public final class Dataset {
 
     /** The same data set after its directory was renamed (the mapped responses follow the file). */
     Dataset movedTo(Path newDir) {
-        return new Dataset(newDir, meta, responses, trials, rois, stats, captions, imageSize);
+        return new Dataset(newDir, meta, responses, trials, rois, stats, captions, imageSize, geometry);
     }
 
     // ------------------------------------------------------------------ accessors
@@ -349,6 +379,11 @@ public final class Dataset {
 
     public Optional<Tensor> voxelStat(String name) {
         return Optional.ofNullable(stats.get(name));
+    }
+
+    /** Where the voxels sit in the subject's volume, when the source had one (NSD import, the synthetic brain). */
+    public Optional<VolumeGeometry> geometry() {
+        return Optional.ofNullable(geometry);
     }
 
     /** dataset.json as read (provenance, importer options). */

@@ -49,6 +49,7 @@ public final class DatasetWriter implements AutoCloseable {
     private final Map<Integer, List<String>> captions = new TreeMap<>();
     private final Map<Integer, Boolean> stimuli = new TreeMap<>();
     private int[] imageSize;
+    private VolumeGeometry geometry;
     private OutputStream responseOut;
     private long trialCount = -1, rowsWritten;
     private int voxels = -1;
@@ -151,6 +152,11 @@ public final class DatasetWriter implements AutoCloseable {
         stats.put(name, values.clone());
     }
 
+    /** Where the voxels sit in the subject's volume (written as geometry.json + geometry/mask.npy). */
+    public void geometry(VolumeGeometry g) {
+        this.geometry = g;
+    }
+
     /** Writes the tables and dataset.json, then moves the directory into place. Validates it by reopening. */
     public Dataset commit() throws IOException {
         if (responseOut == null) throw new IllegalStateException("no responses were written");
@@ -177,6 +183,21 @@ public final class DatasetWriter implements AutoCloseable {
             captions.forEach((k, v) -> byKey.put(Integer.toString(k), v));
             Json.write(tmp.resolve(Dataset.CAPTIONS), byKey);
             meta.put("captions", Dataset.CAPTIONS);
+        }
+        if (geometry != null) {
+            if (geometry.voxelIndex().length != voxels) {
+                throw new IllegalStateException("geometry lists " + geometry.voxelIndex().length + " voxels, the responses have " + voxels);
+            }
+            Npy.write(tmp.resolve(Dataset.GEOMETRY_MASK), Tensor.ofInts(geometry.voxelIndex(), voxels));
+            ObjectNode g = Json.MAPPER.createObjectNode();
+            ArrayNode dims = g.putArray("dims");
+            for (int d : geometry.dims()) dims.add(d);
+            ArrayNode aff = g.putArray("affine");
+            for (double a : geometry.affine()) aff.add(a);
+            g.put("mask", Dataset.GEOMETRY_MASK);
+            g.put("mask_order", "grid index x + X*(y + Y*z) of each voxel column (Fortran order, as NIfTI data)");
+            Json.write(tmp.resolve(Dataset.GEOMETRY), g);
+            meta.put("geometry", Dataset.GEOMETRY);
         }
         long distinct = trials.stream().mapToInt(Trial::imageId).distinct().count();
         meta.put("voxels", voxels);
@@ -247,6 +268,7 @@ public final class DatasetWriter implements AutoCloseable {
             }
             for (String r : src.roiNames()) w.roi(r, src.roi(r));
             for (String s : src.voxelStatNames()) w.voxelStat(s, src.voxelStat(s).orElseThrow().toFloatArray());
+            src.geometry().ifPresent(w::geometry);
             return w.commit();
         }
     }

@@ -90,6 +90,34 @@ public final class Nifti {
         return all;
     }
 
+    /**
+     * The voxel-to-world affine (4×4 row-major): the sform rows when sform_code &gt; 0, else the voxel sizes
+     * (pixdim) on the diagonal. The qform quaternion is not read (NSD writes qform_code 0).
+     */
+    public static double[] affine(Path file) {
+        byte[] hb = new byte[348];
+        try (InputStream in = open(file)) {
+            new DataInputStream(in).readFully(hb);
+        } catch (IOException e) {
+            throw ioError(file, e);
+        }
+        ByteBuffer b = ByteBuffer.wrap(hb).order(parseOrder(hb, file));
+        double[] a = new double[16];
+        if (b.getShort(254) > 0) {
+            for (int i = 0; i < 12; i++) a[i] = b.getFloat(280 + 4 * i);
+        } else {
+            for (int r = 0; r < 3; r++) a[r * 4 + r] = b.getFloat(80 + 4 * r);
+        }
+        a[15] = 1;
+        return a;
+    }
+
+    private static ByteOrder parseOrder(byte[] hb, Path file) {
+        if (ByteBuffer.wrap(hb).order(ByteOrder.LITTLE_ENDIAN).getInt(0) == 348) return ByteOrder.LITTLE_ENDIAN;
+        if (ByteBuffer.wrap(hb).order(ByteOrder.BIG_ENDIAN).getInt(0) == 348) return ByteOrder.BIG_ENDIAN;
+        throw new FormatException(file + ": not a NIfTI-1 file (sizeof_hdr is not 348)");
+    }
+
     private static FormatException ioError(Path file, IOException e) {
         if (e instanceof NoSuchFileException) return new FormatException(file + ": no such file");
         if (e instanceof java.util.zip.ZipException) return new FormatException(file + ": corrupt gzip data (" + e.getMessage() + ")", e);
@@ -179,6 +207,12 @@ public final class Nifti {
      * {@code datatype} (int16, float32 or float64), rounded for int16; gzip when the name ends in .gz.
      */
     public static void write(Path file, int[] dims, int datatype, float[] data, float slope, float inter) throws IOException {
+        int[] grid = {dims[0], dims.length > 1 ? dims[1] : 1, dims.length > 2 ? dims[2] : 1};
+        write(file, dims, datatype, data, slope, inter, VolumeGeometry.centredAffine(grid, 1.8f));
+    }
+
+    /** As {@link #write(Path, int[], int, float[], float, float)} with the given sform (4×4 row-major; pixdim = its column norms). */
+    public static void write(Path file, int[] dims, int datatype, float[] data, float slope, float inter, double[] affine) throws IOException {
         long n = Arrays.stream(dims).asLongStream().reduce(1, (a, c) -> a * c);
         if (n != data.length) throw new IllegalArgumentException(data.length + " values for dims " + Arrays.toString(dims));
         int bytes = switch (datatype) {
@@ -193,7 +227,10 @@ public final class Nifti {
         for (int i = 0; i < dims.length; i++) h.putShort(42 + 2 * i, (short) dims[i]);
         h.putShort(70, (short) datatype);
         h.putShort(72, (short) (bytes * 8));
-        float[] pix = {0, 1.8f, 1.8f, 1.8f, 4f / 3, 1, 1, 1};
+        float[] pix = {0, 1, 1, 1, 4f / 3, 1, 1, 1};
+        for (int c = 0; c < 3; c++) {
+            pix[c + 1] = (float) Math.sqrt(affine[c] * affine[c] + affine[4 + c] * affine[4 + c] + affine[8 + c] * affine[8 + c]);
+        }
         for (int i = 0; i < 8; i++) h.putFloat(76 + 4 * i, pix[i]);
         h.putFloat(108, 352);
         h.putFloat(112, slope);
@@ -201,11 +238,7 @@ public final class Nifti {
         h.put(123, (byte) 10); // mm and seconds
         h.putShort(252, (short) 0);
         h.putShort(254, (short) 1);
-        for (int r = 0; r < 3; r++) {
-            int size = r < dims.length ? dims[r] : 1;
-            h.putFloat(280 + 16 * r + 4 * r, 1.8f);
-            h.putFloat(280 + 16 * r + 12, (1 - (1 + size) / 2f) * 1.8f);
-        }
+        for (int i = 0; i < 12; i++) h.putFloat(280 + 4 * i, (float) affine[i]);
         h.put(344, (byte) 'n').put(345, (byte) '+').put(346, (byte) '1');
         boolean gz = file.getFileName().toString().endsWith(".gz");
         AtomicFiles.write(file, raw -> {

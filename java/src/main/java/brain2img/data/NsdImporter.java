@@ -297,6 +297,7 @@ public final class NsdImporter {
             }
             w.provenance("beta_files", betaFiles);
             writeRois(w, atlases, voxels);
+            w.geometry(new VolumeGeometry(dims, Nifti.affine(roiDir.resolve(atlases.keySet().iterator().next() + ".nii.gz")), voxels));
             writeNoiseCeiling(w, dims, voxels);
             List<Integer> ids = new ArrayList<>(seen.keySet());
             ids.sort(null);

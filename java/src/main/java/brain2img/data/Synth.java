@@ -132,6 +132,17 @@ public final class Synth {
             return out;
         }
 
+        /** The simulated volume with NSD's 1.8 mm centred affine, as the NSD-layout ROI volumes carry it. */
+        VolumeGeometry geometry() {
+            int[] v = brain.volume;
+            int[] fortran = new int[brain.linearIndex.length];
+            for (int j = 0; j < fortran.length; j++) {
+                int c = brain.linearIndex[j], z = c % v[2], y = (c / v[2]) % v[1], x = c / (v[1] * v[2]);
+                fortran[j] = x + v[0] * (y + v[1] * z);
+            }
+            return new VolumeGeometry(v, VolumeGeometry.centredAffine(v, 1.8f), fortran);
+        }
+
         float[] noiseCeiling() {
             float[] nc = new float[brain.ncsnr.length];
             for (int v = 0; v < nc.length; v++) nc[v] = NsdImporter.noiseCeiling(brain.ncsnr[v], options.testRepetitions());
@@ -170,6 +181,7 @@ public final class Synth {
             d.rois().forEach(w::roi);
             w.voxelStat("ncsnr", d.brain().ncsnr);
             w.voxelStat("noise_ceiling", d.noiseCeiling());
+            w.geometry(d.geometry());
             w.commit();
         }
     }

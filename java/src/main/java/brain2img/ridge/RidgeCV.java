@@ -128,7 +128,7 @@ public final class RidgeCV {
     }
 
     /** Adds each alpha's held-out R² (per target) of this fold into score[alpha][target]. */
-    private static void scoreFold(DenseLinAlg la, RidgeSolve s, Tensor z, Tensor y, int[] train, int[] test,
+    static void scoreFold(DenseLinAlg la, RidgeSolve s, Tensor z, Tensor y, int[] train, int[] test,
                                   double[] alphas, boolean intercept, int tb, double[][] score) {
         int t = y.dimInt(1), nTe = test.length, r = s.r;
         DType dt = s.dtype;
@@ -195,11 +195,11 @@ public final class RidgeCV {
         };
     }
 
-    private static String solverName(boolean kernel) {
+    static String solverName(boolean kernel) {
         return kernel ? "kernel" : "primal";
     }
 
-    private static int blockSize(int forced, int t, DType dt, RidgeSolve s, int nTest) {
+    static int blockSize(int forced, int t, DType dt, RidgeSolve s, int nTest) {
         if (forced > 0) return Math.min(forced, t);
         long perColumn = (long) dt.bytes * (s.nTrain + s.r + 2L * nTest + s.p);
         return (int) Math.max(1, Math.min(t, BLOCK_BYTES / perColumn));

@@ -50,6 +50,31 @@ class NiftiTest {
     }
 
     @Test
+    void affineIsWrittenAsSformAndReadBack() throws IOException {
+        int[] d = {4, 3, 2};
+        double[] a = {0, -2, 0, 10, 1.5, 0, 0, -20, 0, 0, 3, 5, 0, 0, 0, 1}; // a permuted, flipped grid
+        Path f = tmp.resolve("map.nii");
+        Nifti.write(f, d, Nifti.FLOAT32, new float[24], 0f, 0f, a);
+        assertArrayEquals(a, Nifti.affine(f), 0);
+        ByteBuffer h = ByteBuffer.wrap(Files.readAllBytes(f)).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(1, h.getShort(254), "sform_code");
+        assertEquals(0, h.getShort(252), "qform_code");
+        assertEquals(-2f, h.getFloat(284), "srow_x[1]");
+        assertEquals(5f, h.getFloat(324), "srow_z[3]");
+        assertEquals(1.5f, h.getFloat(80), "pixdim[1] = length of the first grid axis");
+        assertEquals(2f, h.getFloat(84), "pixdim[2]");
+        assertEquals(3f, h.getFloat(88), "pixdim[3]");
+        // the default is NSD's: 1.8 mm voxels, centred: offset (1 − (1+n)/2)·1.8
+        Path g = tmp.resolve("nsd.nii");
+        Nifti.write(g, d, Nifti.FLOAT32, new float[24], 0f, 0f);
+        double[] nsd = Nifti.affine(g);
+        assertEquals(1.8f, (float) nsd[0]);
+        assertEquals(-2.7f, (float) nsd[3], 1e-6);
+        assertEquals(-1.8f, (float) nsd[7], 1e-6);
+        assertEquals(-0.9f, (float) nsd[11], 1e-6);
+    }
+
+    @Test
     void sclSlopeAndInterceptAreApplied() throws IOException {
         int[] d = {2, 2, 2, 1};
         float[] raw = ramp(d);

@@ -51,6 +51,8 @@ class SynthNsdRoundTripTest {
             assertArrayEquals(plain.voxelStat(s).orElseThrow().toFloatArray(), imported.voxelStat(s).orElseThrow().toFloatArray(), 0f, s);
         }
         assertTrue(imported.metadata().path("provenance").path("synthetic").asBoolean(), "tree marked synthetic");
+        // the importer keeps the mask and affine of the ROI volumes: the simulated brain's own voxel positions
+        assertEquals(plain.geometry().orElseThrow(), imported.geometry().orElseThrow(), "volume geometry");
     }
 
     @Test

@@ -1,0 +1,20 @@
+package brain2img.encode;
+
+import brain2img.backend.Backend;
+import brain2img.vision.VisionNet;
+
+import java.nio.file.Path;
+
+/**
+ * Opens a vision network for the {@code net:ARCH:NODE} spaces. Its signature is that of
+ * {@code brain2img.vision.VisionNets.open(arch, weights, config, backend)}, so the real loader plugs in as
+ * {@code VisionNets::open}; {@link #NONE} stands in where this build has no vision networks.
+ */
+@FunctionalInterface
+public interface VisionNetLoader {
+    VisionNet open(String arch, Path weights, Path config, Backend backend);
+
+    VisionNetLoader NONE = (arch, weights, config, backend) -> {
+        throw new IllegalArgumentException("net: spaces need the vision networks (not in this build)");
+    };
+}
