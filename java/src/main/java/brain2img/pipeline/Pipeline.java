@@ -197,7 +197,7 @@ public final class Pipeline implements Stages {
 
     /** The decoded targets of the unit's images clamped to [0,1]: (m,1,C,h,w), and PNGs. */
     @Override
-    public void renderUnit(Planner.Unit u) throws IOException {
+    public void renderUnit(Planner.Unit u, Runnable beforeDone) throws IOException {
         int[] size = targetSize(run.dataset());
         int[] testIds = Npy.read(run.f("features/pixels/test_ids.npy")).toIntArray();
         Tensor d = Npy.map(run.f("decoded/" + u.kind() + ".npy"));
@@ -209,6 +209,7 @@ public final class Pipeline implements Stages {
             for (int j = 0; j < img.length; j++) img[j] = 2 * img[j] - 1; // Images wants [-1,1]
             Images.write(run.f("recon/" + u.kind() + "/" + testIds[u.first() + i] + ".png"), Tensor.of(img, size[0], size[1], size[2]));
         }
+        beforeDone.run();
         Npy.write(Planner.reconFile(unitsDir(), u), Tensor.of(v, m, 1, size[0], size[1], size[2]));
     }
 

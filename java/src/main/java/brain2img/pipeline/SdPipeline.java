@@ -210,7 +210,7 @@ public final class SdPipeline implements Stages {
      * the unit's .z.npy (m,K,dz) and last its .npy (m,K,3,S,S).
      */
     @Override
-    public void renderUnit(Planner.Unit u) throws IOException {
+    public void renderUnit(Planner.Unit u, Runnable beforeDone) throws IOException {
         SdModels sd = models();
         String set = u.kind();
         String source = KINDS.contains(set) ? DECODED : set.equals(CAPTION_ONLY) ? Pipeline.CEILING : set;
@@ -248,6 +248,7 @@ public final class SdPipeline implements Stages {
         }
         Path dir = unitsDir();
         Npy.write(Planner.latentFile(dir, u), Tensor.of(zs, m, k, dz));
+        beforeDone.run();
         Npy.write(Planner.reconFile(dir, u), Tensor.of(img, m, k, p0.channels(), p0.height(), p0.width()));
     }
 

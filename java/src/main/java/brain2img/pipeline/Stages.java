@@ -37,7 +37,15 @@ public interface Stages extends AutoCloseable {
     boolean done(Planner.Unit unit);
 
     /** Renders one unit and writes its outputs (atomically, its .npy last); the same bytes whoever calls it. */
-    void renderUnit(Planner.Unit unit) throws IOException;
+    default void renderUnit(Planner.Unit unit) throws IOException {
+        renderUnit(unit, () -> {});
+    }
+
+    /**
+     * As {@link #renderUnit(Planner.Unit)}, calling {@code beforeDone} after every other output of the unit is
+     * written and before the .npy that marks it done (a distributed task checks for cancellation there).
+     */
+    void renderUnit(Planner.Unit unit, Runnable beforeDone) throws IOException;
 
     /** Releases what rendering loaded (model weights); the backend stays with its owner. */
     @Override
