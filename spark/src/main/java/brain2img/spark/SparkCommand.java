@@ -49,9 +49,24 @@ public final class SparkCommand implements Runnable {
                 if (eq <= 0) throw new brain2img.cli.Main.UsageException("--conf: expected KEY=VALUE, got '" + kv + "'");
                 c.set(kv.substring(0, eq).strip(), kv.substring(eq + 1).strip());
             }
+            // executors need the engine's flags (Vector API, native access) and the opens Spark needs on Java 25
+            String opts = jvmFlags() + " " + c.get(EXECUTOR_OPTIONS, "");
+            c.set(EXECUTOR_OPTIONS, opts.strip());
             Path jar = applicationJar();
             if (jar != null && !c.contains("spark.jars")) c.setJars(new String[]{jar.toString()});
             return new JavaSparkContext(c);
+        }
+
+        static final String EXECUTOR_OPTIONS = "spark.executor.extraJavaOptions";
+
+        /** The JVM flags this module was built with (brain2img/spark/jvm-flags.txt). */
+        static String jvmFlags() {
+            try (var in = SparkCommand.class.getResourceAsStream("/brain2img/spark/jvm-flags.txt")) {
+                if (in == null) throw new IllegalStateException("brain2img/spark/jvm-flags.txt missing from the classpath (rebuild the spark module)");
+                return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
         }
 
         /** The jar this class was loaded from, or null when it comes from a classes folder (tests). */

@@ -9,7 +9,10 @@ import brain2img.cli.Main;
 public final class SparkMain {
     private SparkMain() {}
 
+    static final String LOG_CONFIG = "log4j2.configurationFile";
+
     public static void main(String[] args) {
+        if (System.getProperty(LOG_CONFIG) == null) System.setProperty(LOG_CONFIG, "brain2img/spark/log4j2.properties");
         System.exit(execute(args));
     }
 

@@ -6,6 +6,7 @@ import brain2img.io.AtomicFiles;
 import brain2img.pipeline.Planner;
 import brain2img.pipeline.RunConfig;
 import brain2img.pipeline.Stages;
+import org.apache.spark.SparkException;
 import org.apache.spark.api.java.JavaSparkContext;
 
 import java.io.IOException;
@@ -47,7 +48,12 @@ public final class SparkRender {
             if (!todo.isEmpty()) {
                 long t0 = System.nanoTime();
                 RenderTask task = new RenderTask(cfg.out().toAbsolutePath().toString(), device == null ? "auto" : device, failUnit);
-                reports.addAll(sc.parallelize(todo, todo.size()).map(task).collect());
+                try {
+                    reports.addAll(sc.parallelize(todo, todo.size()).map(task).collect());
+                } catch (SparkException e) { // Spark's message carries the driver's stack trace: keep its first line
+                    throw new IllegalStateException("Spark job failed (rerun to resume; present units are kept): "
+                            + String.valueOf(e.getMessage()).lines().findFirst().orElse(""), e);
+                }
                 log.accept(String.format(Locale.ROOT, "spark: %d tasks done in %.1f s", reports.size(), (System.nanoTime() - t0) / 1e9));
                 writeReports(cfg.out().resolve(TASKS_CSV), reports);
             }
