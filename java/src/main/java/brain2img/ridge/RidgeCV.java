@@ -82,7 +82,7 @@ public final class RidgeCV {
     }
 
     /** Final coefficients (p,t) and intercept (t) on all samples, target block by block, alpha per target. */
-    private static void refit(RidgeSolve s, Tensor y, double[] chosen, boolean intercept, int tb, Tensor coef, Tensor icpt) {
+    static void refit(RidgeSolve s, Tensor y, double[] chosen, boolean intercept, int tb, Tensor coef, Tensor icpt) {
         int t = y.dimInt(1), p = s.p;
         DType dt = s.dtype;
         int[] all = new int[y.dimInt(0)];
@@ -106,7 +106,7 @@ public final class RidgeCV {
     }
 
     /** The options and what computed them, as saved in the model file. */
-    private static Map<String, String> metadata(RidgeOptions opt, DenseLinAlg la, int n, int p, int t,
+    static Map<String, String> metadata(RidgeOptions opt, DenseLinAlg la, int n, int p, int t,
                                                 String cvSolvers, String refitSolver) {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", RidgeModel.FORMAT);
@@ -128,7 +128,7 @@ public final class RidgeCV {
     }
 
     /** Adds each alpha's held-out R² (per target) of this fold into score[alpha][target]. */
-    private static void scoreFold(DenseLinAlg la, RidgeSolve s, Tensor z, Tensor y, int[] train, int[] test,
+    static void scoreFold(DenseLinAlg la, RidgeSolve s, Tensor z, Tensor y, int[] train, int[] test,
                                   double[] alphas, boolean intercept, int tb, double[][] score) {
         int t = y.dimInt(1), nTe = test.length, r = s.r;
         DType dt = s.dtype;
@@ -195,7 +195,7 @@ public final class RidgeCV {
         };
     }
 
-    private static String solverName(boolean kernel) {
+    static String solverName(boolean kernel) {
         return kernel ? "kernel" : "primal";
     }
 
