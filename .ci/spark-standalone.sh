@@ -24,7 +24,7 @@ export SPARK_LOCAL_IP=127.0.0.1
 # SPARK_HOME/jars: the worker builds each executor's classpath from it (links to the Maven repository's jars)
 export SPARK_HOME="$work/spark-home" SPARK_SCALA_VERSION=2.13
 mkdir -p "$SPARK_HOME/jars"
-tr ':' '\n' < "$cp_file" | while read -r j; do ln -s "$j" "$SPARK_HOME/jars/"; done
+tr ":" "\n" < "$cp_file" | while read -r j || [ -n "$j" ]; do ln -s "$j" "$SPARK_HOME/jars/"; done
 # shellcheck disable=SC2207
 flags=($(cat "$flags_file"))
 
@@ -59,14 +59,18 @@ pids+=($!)
 for _ in $(seq 60); do grep -q "Successfully registered with master" "$work/worker.log" && break; sleep 1; done
 grep -q "Successfully registered with master" "$work/worker.log" || { echo "spark-standalone: worker did not register" >&2; tail -30 "$work/worker.log" >&2; exit 1; }
 
-./brain2img data synth --out "$work/data" --images 120 --voxels 200 --image-size 16 --seed 5 > /dev/null
+./brain2img data synth --out "$work/data" --images 200 --voxels 200 --image-size 16 --seed 5 > /dev/null
 echo '{"alphas": [10, 1000, 100000]}' > "$work/run.json"
 gpu_conf=(--conf spark.executor.cores=2 --conf spark.executor.memory=1g --conf spark.task.cpus=1
           --conf spark.executor.resource.gpu.amount=2 --conf spark.task.resource.gpu.amount=1
           --conf spark.executor.resource.gpu.discoveryScript="$work/gpus.sh")
 timeout 150 ./brain2img spark render --master "spark://127.0.0.1:$mport" --data "$work/data" --out "$work/cluster" \
   --config "$work/run.json" --device cpu "${gpu_conf[@]}"
-timeout 90 ./brain2img spark render --master 'local[2]' --data "$work/data" --out "$work/local" --config "$work/run.json" --device cpu
+# local mode from the same decoded targets (features, fit, decode are the driver's, not what is compared)
+mkdir -p "$work/local"
+cp -r "$work/cluster/features" "$work/cluster/models" "$work/cluster/decoded" "$work/cluster/stamps" "$work/cluster/run.json" "$work/local/"
+rm -f "$work/local/stamps/render.json"
+timeout 90 ./brain2img spark render --master 'local[2]' --out "$work/local" --device cpu
 
 tasks="$work/cluster/logs/spark-tasks.csv"
 # every task held one of the two addresses; no two tasks with the same address overlapped in time

@@ -23,7 +23,7 @@ import java.util.concurrent.Callable;
         footer = {"", "Examples:",
                 "  brain2img spark run --master spark://head:7077 --data data/subj01 --out runs/subj01 --targets z,c --weights weights",
                 "  brain2img spark render --master local[2] --out runs/digits"},
-        subcommands = {SparkCommand.Run.class, SparkCommand.Render.class})
+        subcommands = {SparkCommand.Run.class, SparkCommand.Render.class, SparkRidgeCommand.class})
 public final class SparkCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -34,7 +34,7 @@ public final class SparkCommand implements Runnable {
     }
 
     /** Where to run: the master URL and extra Spark settings. */
-    static final class ClusterOptions {
+    public static final class ClusterOptions {
         @Option(names = "--master", required = true, paramLabel = "URL",
                 description = "Spark master: spark://HOST:7077 (standalone), yarn, k8s://https://HOST:443, or local[N] (CPU, for testing).")
         String master;

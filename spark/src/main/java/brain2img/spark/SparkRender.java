@@ -50,7 +50,8 @@ public final class SparkRender {
                 RenderTask task = new RenderTask(cfg.out().toAbsolutePath().toString(), device == null ? "auto" : device, failUnit);
                 try {
                     reports.addAll(sc.parallelize(todo, todo.size()).map(task).collect());
-                } catch (SparkException e) { // Spark's message carries the driver's stack trace: keep its first line
+                } catch (Exception e) { // Scala throws SparkException undeclared; its message carries the driver's stack trace
+                    if (!(e instanceof SparkException)) throw e;
                     throw new IllegalStateException("Spark job failed (rerun to resume; present units are kept): "
                             + String.valueOf(e.getMessage()).lines().findFirst().orElse(""), e);
                 }
