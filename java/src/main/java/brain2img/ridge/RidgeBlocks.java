@@ -31,8 +31,10 @@ public final class RidgeBlocks {
     private RidgeBlocks() {}
 
     /** What the block tasks need to know about a prepared fit (no arrays beyond the fold assignment). */
-    public record Prepared(Path dir, RidgeOptions options, int n, int p, int t, int[] fold, String cvSolvers, String refitSolver)
+    public record Prepared(String folder, RidgeOptions options, int n, int p, int t, int[] fold, String cvSolvers, String refitSolver)
             implements Serializable {
+        /** The work folder (a shared file system path: tasks on other machines read it). */
+        public Path dir() { return Path.of(folder); }
         Path foldFile(int f) { return dir.resolve("fold-" + f + ".safetensors"); }
         Path projectedFile(int f) { return dir.resolve("fold-" + f + ".z.npy"); }
         Path refitFile() { return dir.resolve("refit.safetensors"); }
@@ -56,7 +58,7 @@ public final class RidgeBlocks {
             String name = RidgeCV.solverName(kernel);
             cvSolvers = cvSolvers == null || cvSolvers.equals(name) ? name : "mixed";
             RidgeSolve s = RidgeSolve.prepare(la, x, train, opt, dt, kernel);
-            pr = new Prepared(dir, opt, n, p, targets, fold, cvSolvers, null);
+            pr = new Prepared(dir.toString(), opt, n, p, targets, fold, cvSolvers, null);
             s.save(pr.foldFile(f));
             Npy.write(pr.projectedFile(f), s.project(x, test));
             out.accept(String.format(Locale.ROOT, "fold %d/%d: %s eigendecomposition %d×%d in %.1f s, written to %s", f + 1, k, name, s.r, s.r,
@@ -65,7 +67,7 @@ public final class RidgeBlocks {
         int[] all = new int[n];
         Arrays.setAll(all, i -> i);
         boolean kernel = RidgeCV.useKernel(opt.solver(), p, n);
-        pr = new Prepared(dir, opt, n, p, targets, fold, cvSolvers, RidgeCV.solverName(kernel));
+        pr = new Prepared(dir.toString(), opt, n, p, targets, fold, cvSolvers, RidgeCV.solverName(kernel));
         RidgeSolve.prepare(la, x, all, opt, dt, kernel).save(pr.refitFile());
         return pr;
     }
