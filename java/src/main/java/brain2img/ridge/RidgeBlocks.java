@@ -35,11 +35,11 @@ public final class RidgeBlocks {
             implements Serializable {
         /** The work folder (a shared file system path: tasks on other machines read it). */
         public Path dir() { return Path.of(folder); }
-        Path foldFile(int f) { return dir.resolve("fold-" + f + ".safetensors"); }
-        Path projectedFile(int f) { return dir.resolve("fold-" + f + ".z.npy"); }
-        Path refitFile() { return dir.resolve("refit.safetensors"); }
-        public Path coefFile(int c0, int c1) { return dir.resolve(String.format(Locale.ROOT, "coef-%d-%d.npy", c0, c1)); }
-        public Path interceptFile(int c0, int c1) { return dir.resolve(String.format(Locale.ROOT, "intercept-%d-%d.npy", c0, c1)); }
+        Path foldFile(int f) { return dir().resolve("fold-" + f + ".safetensors"); }
+        Path projectedFile(int f) { return dir().resolve("fold-" + f + ".z.npy"); }
+        Path refitFile() { return dir().resolve("refit.safetensors"); }
+        public Path coefFile(int c0, int c1) { return dir().resolve(String.format(Locale.ROOT, "coef-%d-%d.npy", c0, c1)); }
+        public Path interceptFile(int c0, int c1) { return dir().resolve(String.format(Locale.ROOT, "intercept-%d-%d.npy", c0, c1)); }
     }
 
     /** Factorises every fold and the refit of x (n, p) for a fit of {@code targets} targets; files into dir. */
