@@ -55,6 +55,6 @@ spark_worker() {
     org.apache.spark.deploy.worker.Worker "$master_url" --host 127.0.0.1 --cores "$cores" --memory 3g \
     --webui-port "$(free_port)" --work-dir "$work/worker-$name" > "$work/worker-$name.log" 2>&1 &
   spark_pids+=($!)
-  for _ in $(seq 60); do grep -q "Successfully registered with master" "$work/worker-$name.log" && return; sleep 1; done
+  for _ in $(seq 60); do grep -qs "Successfully registered with master" "$work/worker-$name.log" && return; sleep 1; done
   echo "spark-cluster: worker $name did not register" >&2; tail -30 "$work/worker-$name.log" >&2; exit 1
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Throughput of `brain2img spark render` with 1 and then 2 standalone workers on this machine (1 core and 1 fake
 # GPU address each, CPU backend with 1 thread per task): the Stable Diffusion path on the tiny random SD weights of
-# ../shared/golden/sd-tiny (64 px, 10 DDIM steps, 2 samples), 20 test images = 36 units. Prints units/s from the
+# ../shared/golden/sd-tiny (64 px, 10 DDIM steps, 2 samples), 20 test images = 27 units (9 sets × 3 chunks). Prints units/s from the
 # tasks' own start and end times, and checks the two runs wrote identical reconstructions.
 # Usage: bash benchmarks/spark-scaling.sh   (after mvn -pl java,spark package)
 set -euo pipefail
