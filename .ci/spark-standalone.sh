@@ -16,13 +16,13 @@ echo '{"alphas": [10, 1000, 100000]}' > "$work/run.json"
 gpu_conf=(--conf spark.executor.cores=2 --conf spark.executor.memory=1g --conf spark.task.cpus=1
           --conf spark.executor.resource.gpu.amount=2 --conf spark.task.resource.gpu.amount=1
           --conf spark.executor.resource.gpu.discoveryScript="$work/gpus-1.sh")
-timeout 150 ./brain2img spark render --master "$master_url" --data "$work/data" --out "$work/cluster" \
+timeout 180 ./brain2img spark render --master "$master_url" --data "$work/data" --out "$work/cluster" \
   --config "$work/run.json" --device cpu "${gpu_conf[@]}"
 # local mode from the same decoded targets (features, fit, decode are the driver's, not what is compared)
 mkdir -p "$work/local"
 cp -r "$work/cluster/features" "$work/cluster/models" "$work/cluster/decoded" "$work/cluster/stamps" "$work/cluster/run.json" "$work/local/"
 rm -f "$work/local/stamps/render.json"
-timeout 90 ./brain2img spark render --master 'local[2]' --out "$work/local" --device cpu
+timeout 120 ./brain2img spark render --master 'local[2]' --out "$work/local" --device cpu
 
 tasks="$work/cluster/logs/spark-tasks.csv"
 # every task held one of the two addresses; no two tasks with the same address overlapped in time
