@@ -31,6 +31,17 @@ public final class Backends {
         };
     }
 
+    /**
+     * The CUDA backend on one device ordinal (a GPU address handed out by a scheduler), with the precision of
+     * the system property; fails with the reason when CUDA is unavailable.
+     */
+    public static Backend cuda(int ordinal) {
+        String why = cudaUnavailableReason();
+        if (why != null) throw new IllegalStateException("CUDA backend unavailable: " + why);
+        return new brain2img.cuda.CudaBackend(ordinal,
+                brain2img.cuda.CudaBackend.Precision.parse(System.getProperty(brain2img.cuda.CudaBackend.PRECISION_PROPERTY, "fp32")));
+    }
+
     /** Null when a CUDA backend can be created here, else the reason it cannot. */
     public static String cudaUnavailableReason() {
         return brain2img.cuda.CudaProbe.unavailableReason();

@@ -59,8 +59,8 @@ public final class DemoCommand implements Callable<Integer> {
             RunConfig sd = RunConfig.defaults(data, out.resolve("run-sd")).withSeed(seed).withTargets("z,c").withWeights(weights)
                     .withSd(sdSize, sdSteps);
             System.out.println("demo: Stable Diffusion weights found in " + weights + ": also rendering X_z, X_c, X_zc into " + sd.out());
-            try (Backend be = device.open()) {
-                Stages.create(sd, be, System.out::println).through(Stages.Stage.REPORT);
+            try (Backend be = device.open(); Stages st = Stages.create(sd, be, System.out::println)) {
+                st.through(Stages.Stage.REPORT);
             }
             System.out.println("demo: SD report " + sd.out().resolve("report.html"));
         } else {

@@ -10,6 +10,11 @@ public final class DeviceOption {
             description = "Compute backend (default: the brain2img.device property, else auto = CUDA if available, else CPU).")
     String device;
 
+    /** The --device value as given (null: not given). */
+    public String name() {
+        return device;
+    }
+
     public Backend open() {
         Backend b = Backends.create(device, System.err);
         System.err.println("backend: " + b.describe());

@@ -62,8 +62,10 @@ public final class Main implements Runnable {
         return cl.execute(args);
     }
 
-    public static CommandLine commandLine() {
+    /** The command line; {@code extraSubcommands} join the root (the spark module adds {@code spark} this way). */
+    public static CommandLine commandLine(Object... extraSubcommands) {
         CommandLine cl = new CommandLine(new Main());
+        for (Object c : extraSubcommands) cl.addSubcommand(c);
         cl.setExecutionExceptionHandler(Main::handleError);
         cl.setParameterExceptionHandler(Main::handleUsageError);
         return cl;

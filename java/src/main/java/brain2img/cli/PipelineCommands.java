@@ -2,6 +2,7 @@ package brain2img.cli;
 
 import brain2img.backend.Backend;
 import brain2img.pipeline.Pipeline;
+import brain2img.pipeline.Planner;
 import brain2img.pipeline.RunConfig;
 import brain2img.pipeline.Stages;
 import picocli.CommandLine.Command;
@@ -18,7 +19,7 @@ public final class PipelineCommands {
     private PipelineCommands() {}
 
     /** Options shared by every stage: where the data and the run are, and what the run.json may set. */
-    static final class RunOptions {
+    public static final class RunOptions {
         @Option(names = "--data", paramLabel = "DIR", description = "Data set folder (brain2img format: dataset.json, responses, trials, stimuli).")
         Path data;
         @Option(names = "--out", paramLabel = "RUN", required = true, description = "Run folder: every stage's outputs, metrics.json, report.html.")
@@ -40,8 +41,17 @@ public final class PipelineCommands {
         @Option(names = "--force", description = "Recompute every stage even when up to date.")
         boolean force;
 
+        /** The run folder. */
+        public Path out() {
+            return out;
+        }
+
+        public boolean force() {
+            return force;
+        }
+
         /** Defaults, then RUN/run.json of an earlier stage, then --config, then the options given. */
-        RunConfig resolve() {
+        public RunConfig resolve() {
             try {
                 RunConfig c = RunConfig.defaults(null, out);
                 Path saved = out.resolve("run.json");
@@ -74,15 +84,39 @@ public final class PipelineCommands {
 
         abstract Pipeline.Stage stage();
 
+        /** The shard of the render stage's units this process renders (run and render only). */
+        Planner.Shard shard() {
+            return Planner.Shard.ALL;
+        }
+
+        /** True when every stage through {@link #stage()} ran (false: a shard left units to others). */
+        boolean complete;
+
         @Override
         public Integer call() throws IOException {
             RunConfig cfg = run.resolve();
-            try (Backend be = device.open()) {
-                Stages p = Stages.create(cfg, be, System.out::println);
+            try (Backend be = device.open(); Stages p = Stages.create(cfg, be, System.out::println)) {
                 if (run.force) p.invalidate();
-                p.through(stage());
+                p.shard(shard());
+                complete = p.through(stage());
             }
             return 0;
+        }
+    }
+
+    /** --shard i/N: the render stage's units of one Slurm array task. */
+    static final class ShardOption {
+        @Option(names = "--shard", paramLabel = "i/N", description = "Render only the units u with u mod N = i (e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT); "
+                + "all shards share --out, and the shard that finds every unit present gathers them and goes on.")
+        String shard;
+
+        Planner.Shard parse() {
+            if (shard == null) return Planner.Shard.ALL;
+            try {
+                return Planner.Shard.parse(shard);
+            } catch (IllegalArgumentException e) {
+                throw new Main.UsageException(e.getMessage());
+            }
         }
     }
 
@@ -105,9 +139,16 @@ public final class PipelineCommands {
     }
 
     @Command(name = "render", mixinStandardHelpOptions = true, description = "Turn decoded targets into reconstruction images (npy and PNG).",
-            footer = {"", "Example:", "  brain2img render --out runs/digits"})
+            footer = {"", "Examples:", "  brain2img render --out runs/digits",
+                    "  brain2img render --out runs/digits --shard 0/3   # one of three Slurm array tasks"})
     public static final class Render extends StageCommand {
+        @Mixin
+        ShardOption shard;
+
         Pipeline.Stage stage() { return Pipeline.Stage.RENDER; }
+
+        @Override
+        Planner.Shard shard() { return shard.parse(); }
     }
 
     @Command(name = "evaluate", mixinStandardHelpOptions = true, description = "Score reconstructions and nulls: metrics.json (CIs, p-values) and per_image.csv.",
@@ -123,14 +164,21 @@ public final class PipelineCommands {
     }
 
     @Command(name = "run", mixinStandardHelpOptions = true, description = "Run every stage: features, fit, decode, render, evaluate, report.",
-            footer = {"", "Example:", "  brain2img run --data data/digits --out runs/digits --seed 42"})
+            footer = {"", "Examples:", "  brain2img run --data data/digits --out runs/digits --seed 42",
+                    "  brain2img run --data data/digits --out runs/digits --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT"})
     public static final class Run extends StageCommand {
+        @Mixin
+        ShardOption shard;
+
         Pipeline.Stage stage() { return Pipeline.Stage.REPORT; }
+
+        @Override
+        Planner.Shard shard() { return shard.parse(); }
 
         @Override
         public Integer call() throws IOException {
             int rc = super.call();
-            System.out.println("wrote " + run.out.resolve("metrics.json") + " and " + run.out.resolve("report.html"));
+            if (complete) System.out.println("wrote " + run.out.resolve("metrics.json") + " and " + run.out.resolve("report.html"));
             return rc;
         }
     }

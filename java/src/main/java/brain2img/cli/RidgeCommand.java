@@ -50,28 +50,8 @@ public final class RidgeCommand implements Runnable {
     static final class Fit implements Callable<Integer> {
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
-        @Option(names = "--x", required = true, paramLabel = "X.npy", description = "Inputs (samples, features), f32 or f64.")
-        Path x;
-        @Option(names = "--y", required = true, paramLabel = "Y.npy", description = "Targets (samples, targets) or (samples).")
-        Path y;
-        @Option(names = "--alphas", required = true, split = ",", paramLabel = "ALPHA", description = "Alpha grid, comma-separated, each > 0.")
-        double[] alphas;
-        @Option(names = "--folds", defaultValue = "5", description = "Cross-validation folds (default: ${DEFAULT-VALUE}).")
-        int folds;
-        @Option(names = "--groups", paramLabel = "g.npy", description = "One group id per sample (e.g. image id); folds never split a group.")
-        Path groups;
-        @Option(names = "--alpha-mode", defaultValue = "per-target", paramLabel = "per-target|shared",
-                description = "One alpha per target, or one for all (default: ${DEFAULT-VALUE}).")
-        String alphaMode;
-        @Option(names = "--standardize", description = "Scale X columns by their training standard deviation.")
-        boolean standardize;
-        @Option(names = "--no-intercept", description = "Do not centre X and Y (no intercept).")
-        boolean noIntercept;
-        @Option(names = "--dtype", defaultValue = "f32", paramLabel = "f32|f64", description = "Compute precision (default: ${DEFAULT-VALUE}).")
-        String dtype;
-        @Option(names = "--solver", defaultValue = "auto", paramLabel = "auto|primal|kernel",
-                description = "Eigendecomposition of XᵀX (primal), of XXᵀ (kernel), or the smaller (default: ${DEFAULT-VALUE}).")
-        String solver;
+        @Mixin
+        FitOptions fit;
         @Mixin
         DeviceOption device;
         @Option(names = "--out", required = true, paramLabel = "model.safetensors", description = "Where to write the model.")
@@ -79,18 +59,9 @@ public final class RidgeCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
-            RidgeOptions opt = options();
-            Tensor xt = readMatrix(x, "X");
-            Tensor yt = readTargets(y);
-            if (xt.dim(0) != yt.dim(0)) {
-                throw new Main.UsageException(x + " has " + xt.dim(0) + " rows (samples) but " + y + " has " + yt.dim(0));
-            }
-            requireFinite(xt, x);
-            requireFinite(yt, y);
-            if (groups != null) opt = opt.withGroups(readGroups(groups, xt.dimInt(0), opt.folds()));
-            else if (opt.folds() > xt.dim(0)) {
-                throw new Main.UsageException("--folds " + opt.folds() + " is more than the " + xt.dim(0) + " samples of " + x);
-            }
+            FitOptions.Inputs in = fit.load();
+            RidgeOptions opt = in.options();
+            Tensor xt = in.x(), yt = in.y();
             try (Backend be = device.open()) {
                 DenseLinAlg la = DenseLinAlg.forBackend(be);
                 java.io.PrintWriter err = spec.commandLine().getErr();
@@ -100,34 +71,11 @@ public final class RidgeCommand implements Runnable {
                     err.println("ridge: " + line);
                     err.flush();
                 });
-                m.putMetadata("x_file", x.toString());
-                m.putMetadata("y_file", y.toString());
-                if (groups != null) m.putMetadata("groups_file", groups.toString());
+                fit.recordFiles(m);
                 m.save(out);
                 printOut(spec, summary(m, (System.nanoTime() - t0) / 1e9));
             }
             return 0;
-        }
-
-        private RidgeOptions options() {
-            if (alphas.length == 0) throw new Main.UsageException("--alphas: the alpha grid is empty");
-            for (double a : alphas) {
-                if (!(a > 0) || Double.isInfinite(a)) throw new Main.UsageException("--alphas: every alpha must be finite and > 0, got " + a);
-            }
-            if (folds < 2) throw new Main.UsageException("--folds: need at least 2 folds, got " + folds);
-            boolean perTarget = switch (alphaMode) {
-                case "per-target" -> true;
-                case "shared" -> false;
-                default -> throw new Main.UsageException("--alpha-mode: expected per-target or shared, got '" + alphaMode + "'");
-            };
-            boolean f64 = isF64(dtype);
-            RidgeOptions.Solver s;
-            try {
-                s = RidgeOptions.Solver.valueOf(solver.toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                throw new Main.UsageException("--solver: expected auto, primal or kernel, got '" + solver + "'");
-            }
-            return new RidgeOptions(alphas, folds, null, perTarget, standardize, !noIntercept, f64, s);
         }
 
         private static String summary(RidgeModel m, double seconds) {
@@ -270,6 +218,87 @@ public final class RidgeCommand implements Runnable {
         java.io.PrintWriter o = spec.commandLine().getOut();
         o.println(line);
         o.flush();
+    }
+
+    /**
+     * The inputs and options of a cross-validated fit, shared by {@code ridge fit} and {@code spark ridge}:
+     * X, Y, the alpha grid, folds and groups, alpha mode, standardisation, intercept, dtype and solver.
+     */
+    public static final class FitOptions {
+        @Option(names = "--x", required = true, paramLabel = "X.npy", description = "Inputs (samples, features), f32 or f64.")
+        Path x;
+        @Option(names = "--y", required = true, paramLabel = "Y.npy", description = "Targets (samples, targets) or (samples).")
+        Path y;
+        @Option(names = "--alphas", required = true, split = ",", paramLabel = "ALPHA", description = "Alpha grid, comma-separated, each > 0.")
+        double[] alphas;
+        @Option(names = "--folds", defaultValue = "5", description = "Cross-validation folds (default: ${DEFAULT-VALUE}).")
+        int folds;
+        @Option(names = "--groups", paramLabel = "g.npy", description = "One group id per sample (e.g. image id); folds never split a group.")
+        Path groups;
+        @Option(names = "--alpha-mode", defaultValue = "per-target", paramLabel = "per-target|shared",
+                description = "One alpha per target, or one for all (default: ${DEFAULT-VALUE}).")
+        String alphaMode;
+        @Option(names = "--standardize", description = "Scale X columns by their training standard deviation.")
+        boolean standardize;
+        @Option(names = "--no-intercept", description = "Do not centre X and Y (no intercept).")
+        boolean noIntercept;
+        @Option(names = "--dtype", defaultValue = "f32", paramLabel = "f32|f64", description = "Compute precision (default: ${DEFAULT-VALUE}).")
+        String dtype;
+        @Option(names = "--solver", defaultValue = "auto", paramLabel = "auto|primal|kernel",
+                description = "Eigendecomposition of XᵀX (primal), of XXᵀ (kernel), or the smaller (default: ${DEFAULT-VALUE}).")
+        String solver;
+        /** X (n, p), Y (n, t) and the options with the groups, checked: float, finite, matching rows, enough folds. */
+        public record Inputs(Tensor x, Tensor y, RidgeOptions options) {}
+
+        public Inputs load() {
+            RidgeOptions opt = options();
+            Tensor xt = readMatrix(x, "X");
+            Tensor yt = readTargets(y);
+            if (xt.dim(0) != yt.dim(0)) {
+                throw new Main.UsageException(x + " has " + xt.dim(0) + " rows (samples) but " + y + " has " + yt.dim(0));
+            }
+            requireFinite(xt, x);
+            requireFinite(yt, y);
+            if (groups != null) opt = opt.withGroups(readGroups(groups, xt.dimInt(0), opt.folds()));
+            else if (opt.folds() > xt.dim(0)) {
+                throw new Main.UsageException("--folds " + opt.folds() + " is more than the " + xt.dim(0) + " samples of " + x);
+            }
+            return new Inputs(xt, yt, opt);
+        }
+
+        /** The input file names, in the model's metadata. */
+        public void recordFiles(RidgeModel m) {
+            m.putMetadata("x_file", x.toString());
+            m.putMetadata("y_file", y.toString());
+            if (groups != null) m.putMetadata("groups_file", groups.toString());
+        }
+
+        /** The Y file (tasks of a distributed fit read their target blocks from it). */
+        public Path yFile() {
+            return y;
+        }
+
+        public RidgeOptions options() {
+            if (alphas.length == 0) throw new Main.UsageException("--alphas: the alpha grid is empty");
+            for (double a : alphas) {
+                if (!(a > 0) || Double.isInfinite(a)) throw new Main.UsageException("--alphas: every alpha must be finite and > 0, got " + a);
+            }
+            if (folds < 2) throw new Main.UsageException("--folds: need at least 2 folds, got " + folds);
+            boolean perTarget = switch (alphaMode) {
+                case "per-target" -> true;
+                case "shared" -> false;
+                default -> throw new Main.UsageException("--alpha-mode: expected per-target or shared, got '" + alphaMode + "'");
+            };
+            boolean f64 = isF64(dtype);
+            RidgeOptions.Solver s;
+            try {
+                s = RidgeOptions.Solver.valueOf(solver.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new Main.UsageException("--solver: expected auto, primal or kernel, got '" + solver + "'");
+            }
+            return new RidgeOptions(alphas, folds, null, perTarget, standardize, !noIntercept, f64, s);
+        }
+
     }
 
     // ------------------------------------------------------------------ input helpers

@@ -76,10 +76,17 @@ public final class CudaBackend implements Backend {
     }
 
     public CudaBackend(Precision precision) {
+        this(CudaProbe.deviceOrdinal(), precision);
+    }
+
+    /** A backend on device {@code ordinal} (e.g. the GPU address a Spark task was given). */
+    public CudaBackend(int ordinal, Precision precision) {
         String why = CudaProbe.unavailableReason();
         if (why != null) throw new IllegalStateException("CUDA backend unavailable: " + why);
+        int count = CudaDriver.deviceCount();
+        if (ordinal < 0 || ordinal >= count) throw new IllegalArgumentException("CUDA device " + ordinal + " requested, but " + count + " visible");
         this.precision = precision;
-        this.ordinal = CudaProbe.deviceOrdinal();
+        this.ordinal = ordinal;
         int dev = CudaDriver.device(ordinal);
         this.tag = "cuda:" + ordinal;
         this.deviceName = CudaDriver.deviceName(dev);

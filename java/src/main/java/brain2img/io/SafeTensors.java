@@ -194,7 +194,7 @@ public final class SafeTensors implements TensorFile {
         });
     }
 
-    static void writeData(java.io.OutputStream out, Tensor t) throws IOException {
+    public static void writeData(java.io.OutputStream out, Tensor t) throws IOException {
         MemorySegment seg = t.segment();
         long len = t.numel() * t.dtype().bytes;
         byte[] buf = new byte[1 << 20];

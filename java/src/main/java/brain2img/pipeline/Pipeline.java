@@ -52,10 +52,14 @@ public final class Pipeline implements Stages {
     /** The ROI the decoder reads where --roi is not given and the data set has it (else all voxels). */
     static final String ROI = "early";
 
+    /** Test images per unit of the render stage. */
+    static final int CHUNK = 16;
+
     private final RunConfig cfg;
     private final Backend backend;
     private final Consumer<String> log;
     private final RunFolder run;
+    private Planner.Shard shard = Planner.Shard.ALL;
     private AuditResult audit;
 
     public Pipeline(RunConfig cfg, Backend backend, Consumer<String> log) {
@@ -67,8 +71,8 @@ public final class Pipeline implements Stages {
     }
 
     @Override
-    public void through(Stage last) throws IOException {
-        run.through(last, this::features, this::fit, this::decode, this::render, this::evaluate, this::report);
+    public boolean through(Stage last) throws IOException {
+        return run.through(last, this::features, this::fit, this::decode, this::render, this::evaluate, this::report);
     }
 
     @Override
@@ -79,6 +83,7 @@ public final class Pipeline implements Stages {
     @Override
     public void invalidate() throws IOException {
         run.stamps.clear();
+        run.clearUnits();
     }
 
     // ---------------------------------------------------------------- stages
@@ -159,29 +164,68 @@ public final class Pipeline implements Stages {
 
     boolean render() throws IOException {
         String key = fitKey();
-        List<String> names = new ArrayList<>(List.of(KIND));
-        names.addAll(NULLS);
+        List<String> names = kinds();
         Path[] files = names.stream().map(nm -> run.f("recon/" + nm + ".npy")).toArray(Path[]::new);
         if (upToDate("render", key, files)) return false;
-        int[] size = targetSize(run.dataset());
-        int[] testIds = Npy.read(run.f("features/pixels/test_ids.npy")).toIntArray();
         if (cfg.samples() > 1) log.accept("render: pixel reconstructions are deterministic; 1 sample per image");
+        List<Planner.Unit> units = plan();
+        Path dir = unitsDir();
+        run.renderUnits(units, dir, shard, this::renderUnit);
         for (String name : names) {
-            Tensor d = Npy.read(run.f("decoded/" + name + ".npy"));
-            int n = d.dimInt(0), dim = d.dimInt(1);
-            float[] v = d.toFloatArray();
-            for (int i = 0; i < v.length; i++) v[i] = Math.max(0f, Math.min(1f, v[i]));
-            Tensor recon = Tensor.of(v, n, 1, size[0], size[1], size[2]);
-            Npy.write(run.f("recon/" + name + ".npy"), recon);
-            for (int i = 0; i < n; i++) {
-                float[] img = Arrays.copyOfRange(v, i * dim, (i + 1) * dim);
-                for (int j = 0; j < img.length; j++) img[j] = 2 * img[j] - 1; // Images wants [-1,1]
-                Images.write(run.f("recon/" + name + "/" + testIds[i] + ".png"), Tensor.of(img, size[0], size[1], size[2]));
-            }
+            RunFolder.concatenate(units.stream().filter(u -> u.kind().equals(name)).map(u -> Planner.reconFile(dir, u)).toList(),
+                    run.f("recon/" + name + ".npy"));
         }
-        log.accept("render: " + names.size() + " sets of " + testIds.length + " reconstructions");
+        log.accept("render: " + names.size() + " sets of " + units.stream().filter(u -> u.kind().equals(KIND)).mapToInt(Planner.Unit::images).sum()
+                + " reconstructions (" + units.size() + " units)");
         stamp("render", key);
         return true;
+    }
+
+    @Override
+    public List<Planner.Unit> plan() {
+        int n = Npy.map(run.f("features/pixels/test_ids.npy")).dimInt(0);
+        List<String> kinds = kinds();
+        int[] samples = new int[kinds.size()];
+        Arrays.fill(samples, 1); // pixel reconstructions are deterministic
+        return Planner.plan(run.dataset().subject(), kinds, samples, n, CHUNK);
+    }
+
+    @Override
+    public boolean done(Planner.Unit unit) {
+        return Planner.done(unitsDir(), unit);
+    }
+
+    /** The decoded targets of the unit's images clamped to [0,1]: (m,1,C,h,w), and PNGs. */
+    @Override
+    public void renderUnit(Planner.Unit u, Runnable beforeDone) throws IOException {
+        int[] size = targetSize(run.dataset());
+        int[] testIds = Npy.read(run.f("features/pixels/test_ids.npy")).toIntArray();
+        Tensor d = Npy.map(run.f("decoded/" + u.kind() + ".npy"));
+        int dim = d.dimInt(1), m = u.images();
+        float[] v = d.slice(u.first(), u.end()).toFloatArray();
+        for (int i = 0; i < v.length; i++) v[i] = Math.max(0f, Math.min(1f, v[i]));
+        for (int i = 0; i < m; i++) {
+            float[] img = Arrays.copyOfRange(v, i * dim, (i + 1) * dim);
+            for (int j = 0; j < img.length; j++) img[j] = 2 * img[j] - 1; // Images wants [-1,1]
+            Images.write(run.f("recon/" + u.kind() + "/" + testIds[u.first() + i] + ".png"), Tensor.of(img, size[0], size[1], size[2]));
+        }
+        beforeDone.run();
+        Npy.write(Planner.reconFile(unitsDir(), u), Tensor.of(v, m, 1, size[0], size[1], size[2]));
+    }
+
+    @Override
+    public void shard(Planner.Shard s) {
+        this.shard = s;
+    }
+
+    private Path unitsDir() {
+        return Planner.unitsDir(run.f(""), fitKey());
+    }
+
+    private static List<String> kinds() {
+        List<String> names = new ArrayList<>(List.of(KIND));
+        names.addAll(NULLS);
+        return names;
     }
 
     boolean evaluate() throws IOException {

@@ -6,7 +6,6 @@ import brain2img.tensor.DType;
 import brain2img.tensor.Tensor;
 
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -83,16 +82,6 @@ final class Rows {
         double[][] rows = new double[n][];
         for (int i = 0; i < n; i++) rows[i] = Arrays.copyOfRange(all, i * w, (i + 1) * w);
         return rows;
-    }
-
-    /** The rows of a 2-D .npy file as f32 arrays. */
-    static float[][] floatRows(Path npy) {
-        Tensor t = Npy.read(npy);
-        int n = t.dimInt(0), d = t.dimInt(1);
-        float[] all = t.toFloatArray();
-        float[][] r = new float[n][];
-        for (int i = 0; i < n; i++) r[i] = Arrays.copyOfRange(all, i * d, (i + 1) * d);
-        return r;
     }
 
     /** Equal-length rows stacked into an (n, d) f32 matrix. */

@@ -6,8 +6,10 @@ import brain2img.data.Split;
 import brain2img.data.Trial;
 import brain2img.eval.Audit;
 import brain2img.eval.Picture;
+import brain2img.io.AtomicFiles;
 import brain2img.io.FormatException;
 import brain2img.io.Npy;
+import brain2img.io.SafeTensors;
 import brain2img.ridge.RidgeModel;
 import brain2img.ridge.RidgeOptions;
 import brain2img.tensor.DType;
@@ -54,11 +56,11 @@ final class RunFolder {
      * Opens (validates) the data set, saves the effective config as run.json, then runs the stages through
      * {@code last}. A bad data set fails before the run folder is created, so it leaves nothing behind.
      */
-    void through(Stages.Stage last, Stages.Step... steps) throws IOException {
+    boolean through(Stages.Stage last, Stages.Step... steps) throws IOException {
         dataset();
         Files.createDirectories(out);
         cfg.write(out.resolve("run.json"));
-        Stages.run(last, log, steps);
+        return Stages.run(last, log, steps);
     }
 
     Dataset dataset() {
@@ -167,6 +169,64 @@ final class RunFolder {
         Picture[][] p = new Picture[n][k];
         for (int i = 0; i < n; i++) for (int s = 0; s < k; s++) p[i][s] = Picture.of(r.get(i).get(s));
         return p;
+    }
+
+    // ---------------------------------------------------------------- the render stage's units
+
+    /**
+     * The render stage over units: this shard's missing units are rendered; once every unit of the plan is
+     * present (whichever process wrote it) the caller gathers them. Throws {@link Stages.Pending} when units of
+     * other shards are still missing, which ends this process's run after the render stage.
+     */
+    void renderUnits(List<Planner.Unit> units, Path unitsDir, Planner.Shard shard, UnitWork work) throws IOException {
+        int rendered = 0;
+        for (Planner.Unit u : units) {
+            if (shard.owns(u) && !Planner.done(unitsDir, u)) {
+                work.render(u);
+                rendered++;
+            }
+        }
+        long missing = units.stream().filter(u -> !Planner.done(unitsDir, u)).count();
+        if (missing > 0) {
+            throw new Stages.Pending(String.format(java.util.Locale.ROOT,
+                    "render: shard %s rendered %d unit%s; %d of %d units are still missing (other shards); the last shard, "
+                            + "or 'brain2img render --out %s', gathers them", shard, rendered, rendered == 1 ? "" : "s", missing, units.size(), out));
+        }
+    }
+
+    /** Renders one unit, writing its outputs (the unit's .npy last). */
+    @FunctionalInterface
+    interface UnitWork {
+        void render(Planner.Unit u) throws IOException;
+    }
+
+    /**
+     * The per-unit files of one kind, in plan order, concatenated along the image axis into {@code target}
+     * (streamed: header of the total shape, then each unit's data).
+     */
+    static void concatenate(List<Path> files, Path target) throws IOException {
+        List<Tensor> parts = files.stream().map(Npy::map).toList();
+        long[] shape = parts.get(0).shape().clone();
+        shape[0] = 0;
+        for (Tensor t : parts) {
+            if (t.rank() != shape.length || !Arrays.equals(Arrays.copyOfRange(t.shape(), 1, t.rank()), Arrays.copyOfRange(shape, 1, shape.length))) {
+                throw new FormatException(target + ": unit files of different shapes (" + parts.get(0).shapeString() + ", " + t.shapeString() + ")");
+            }
+            shape[0] += t.dim(0);
+        }
+        AtomicFiles.write(target, o -> {
+            o.write(Npy.header(parts.get(0).dtype(), shape));
+            for (Tensor t : parts) SafeTensors.writeData(o, t);
+        });
+    }
+
+    /** Deletes every unit of every config (with --force). */
+    void clearUnits() throws IOException {
+        Path dir = f("units");
+        if (!Files.isDirectory(dir)) return;
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
     }
 
     /** The report settings: the config, the data set, the pipeline's own entries, then the versions. */

@@ -54,6 +54,8 @@ public final class SdPipeline implements Stages {
     private final Consumer<String> log;
     private final RunFolder run;
     private final Stamps stamps;
+    private Planner.Shard shard = Planner.Shard.ALL;
+    private SdModels models;
     private AuditResult audit;
 
     public SdPipeline(RunConfig cfg, Backend backend, Consumer<String> log) {
@@ -67,13 +69,14 @@ public final class SdPipeline implements Stages {
     }
 
     @Override
-    public void through(Stage last) throws IOException {
-        run.through(last, this::features, this::fit, this::decode, this::render, this::evaluate, this::report);
+    public boolean through(Stage last) throws IOException {
+        return run.through(last, this::features, this::fit, this::decode, this::render, this::evaluate, this::report);
     }
 
     @Override
     public void invalidate() throws IOException {
         stamps.clear();
+        run.clearUnits();
     }
 
     @Override
@@ -166,37 +169,126 @@ public final class SdPipeline implements Stages {
 
     boolean render() throws IOException {
         String key = renderKey();
-        List<String> sets = new ArrayList<>(KINDS);
-        sets.addAll(NULLS);
+        List<String> sets = sets();
         if (stamps.upToDate("render", key, sets.stream().map(s -> f("recon/" + s + ".z.npy")).toArray(Path[]::new))) return false;
-        int[] testIds = Npy.read(f("features/sd/test_ids.npy")).toIntArray();
-        int k = cfg.samples();
-        try (SdModels sd = new SdModels(cfg.weights(), backend, cfg.sdSize())) {
-            for (String set : sets) {
-                String source = KINDS.contains(set) ? DECODED : set.equals(CAPTION_ONLY) ? Pipeline.CEILING : set;
-                float[][] z = Rows.floatRows(f("decoded/z/" + source + ".npy")), c = Rows.floatRows(f("decoded/c/" + source + ".npy"));
-                int samples = set.equals("X_z") ? 1 : k; // the VAE decoding is deterministic
-                Picture[][] pics = new Picture[z.length][samples];
-                for (int i0 = 0; i0 < z.length; i0 += BATCH) {
-                    int i1 = Math.min(z.length, i0 + BATCH);
-                    float[][] zb = Arrays.copyOfRange(z, i0, i1), cb = Arrays.copyOfRange(c, i0, i1);
-                    boolean img2img = !set.equals("X_z") && !set.equals("X_c") && !set.equals(CAPTION_ONLY);
-                    Tensor init = img2img ? sd.initLatent(zb) : null;
-                    for (int s = 0; s < samples; s++) {
-                        long seed = cfg.seed() + s;
-                        Picture[] p = set.equals("X_z") ? sd.decode(zb)
-                                : img2img ? sd.imageToImage(init, cb, seed, cfg.sdSteps(), cfg.guidance(), cfg.strength())
-                                : sd.textToImage(cb, seed, cfg.sdSteps(), cfg.guidance());
-                        for (int i = i0; i < i1; i++) pics[i][s] = p[i - i0];
-                    }
-                }
-                log.accept(String.format(Locale.ROOT, "render: %s, %d sample%s per image (seeds %d..%d)", set, samples, samples == 1 ? "" : "s",
-                        cfg.seed(), cfg.seed() + samples - 1));
-                save(set, pics, testIds, sd);
-            }
+        List<Planner.Unit> units = plan();
+        Path dir = unitsDir();
+        try {
+            run.renderUnits(units, dir, shard, this::renderUnit);
+        } finally {
+            close(); // the models are not needed by the later stages
+        }
+        for (String set : sets) {
+            List<Planner.Unit> own = units.stream().filter(u -> u.kind().equals(set)).toList();
+            RunFolder.concatenate(own.stream().map(u -> Planner.reconFile(dir, u)).toList(), f("recon/" + set + ".npy"));
+            RunFolder.concatenate(own.stream().map(u -> Planner.latentFile(dir, u)).toList(), f("recon/" + set + ".z.npy"));
+            int samples = own.get(0).samples();
+            log.accept(String.format(Locale.ROOT, "render: %s, %d sample%s per image (seeds %d..%d)", set, samples, samples == 1 ? "" : "s",
+                    cfg.seed(), cfg.seed() + samples - 1));
         }
         stamps.write("render", key);
         return true;
+    }
+
+    @Override
+    public List<Planner.Unit> plan() {
+        int n = Npy.map(f("features/sd/test_ids.npy")).dimInt(0);
+        List<String> sets = sets();
+        int[] samples = new int[sets.size()];
+        for (int i = 0; i < samples.length; i++) samples[i] = sets.get(i).equals("X_z") ? 1 : cfg.samples(); // the VAE decoding is deterministic
+        return Planner.plan(run.dataset().subject(), sets, samples, n, BATCH);
+    }
+
+    @Override
+    public boolean done(Planner.Unit unit) {
+        return Planner.done(unitsDir(), unit);
+    }
+
+    /**
+     * One unit: its images' (z, c) through the set's renderer, sample s with seed seed+s (the same noise for
+     * every image, whatever its chunk), then the VAE latents of every picture; PNGs of sample 0, then
+     * the unit's .z.npy (m,K,dz) and last its .npy (m,K,3,S,S).
+     */
+    @Override
+    public void renderUnit(Planner.Unit u, Runnable beforeDone) throws IOException {
+        SdModels sd = models();
+        String set = u.kind();
+        String source = KINDS.contains(set) ? DECODED : set.equals(CAPTION_ONLY) ? Pipeline.CEILING : set;
+        float[][] z = rows(f("decoded/z/" + source + ".npy"), u), c = rows(f("decoded/c/" + source + ".npy"), u);
+        boolean img2img = !set.equals("X_z") && !set.equals("X_c") && !set.equals(CAPTION_ONLY);
+        Tensor init = img2img ? sd.initLatent(z) : null;
+        int m = u.images(), k = u.samples();
+        Picture[][] pics = new Picture[m][k];
+        float[][][] latents = new float[m][k][];
+        for (int s = 0; s < k; s++) {
+            long seed = cfg.seed() + s;
+            Picture[] p = set.equals("X_z") ? sd.decode(z)
+                    : img2img ? sd.imageToImage(init, c, seed, cfg.sdSteps(), cfg.guidance(), cfg.strength())
+                    : sd.textToImage(c, seed, cfg.sdSteps(), cfg.guidance());
+            float[][] zl = sd.encode(Arrays.asList(p));
+            for (int i = 0; i < m; i++) {
+                pics[i][s] = p[i];
+                latents[i][s] = zl[i];
+            }
+        }
+        int[] testIds = Npy.read(f("features/sd/test_ids.npy")).toIntArray();
+        Picture p0 = pics[0][0];
+        int d = p0.data().length, dz = latents[0][0].length;
+        float[] img = new float[m * k * d], zs = new float[m * k * dz];
+        for (int i = 0; i < m; i++) for (int s = 0; s < k; s++) {
+            double[] v = pics[i][s].data();
+            for (int j = 0; j < d; j++) img[(i * k + s) * d + j] = (float) v[j];
+            System.arraycopy(latents[i][s], 0, zs, (i * k + s) * dz, dz);
+        }
+        for (int i = 0; i < m; i++) {
+            float[] png = new float[d];
+            double[] v = pics[i][0].data();
+            for (int j = 0; j < d; j++) png[j] = (float) (2 * v[j] - 1);
+            Images.write(f("recon/" + set + "/" + testIds[u.first() + i] + ".png"), Tensor.of(png, p0.channels(), p0.height(), p0.width()));
+        }
+        Path dir = unitsDir();
+        Npy.write(Planner.latentFile(dir, u), Tensor.of(zs, m, k, dz));
+        beforeDone.run();
+        Npy.write(Planner.reconFile(dir, u), Tensor.of(img, m, k, p0.channels(), p0.height(), p0.width()));
+    }
+
+    @Override
+    public void shard(Planner.Shard s) {
+        this.shard = s;
+    }
+
+    /** Releases the Stable Diffusion weights (they are loaded again on the next unit). */
+    @Override
+    public void close() {
+        if (models != null) {
+            models.close();
+            models = null;
+        }
+    }
+
+    private SdModels models() {
+        if (models == null) models = new SdModels(cfg.weights(), backend, cfg.sdSize());
+        return models;
+    }
+
+    /** The unit's rows of a decoded (n, d) matrix. */
+    private static float[][] rows(Path npy, Planner.Unit u) {
+        Tensor t = Npy.map(npy);
+        int d = t.dimInt(1);
+        float[] all = t.slice(u.first(), u.end()).toFloatArray();
+        float[][] r = new float[u.images()][];
+        for (int i = 0; i < r.length; i++) r[i] = Arrays.copyOfRange(all, i * d, (i + 1) * d);
+        return r;
+    }
+
+    private static List<String> sets() {
+        List<String> sets = new ArrayList<>(KINDS);
+        sets.addAll(NULLS);
+        return sets;
+    }
+
+    private Path unitsDir() {
+        return Planner.unitsDir(f(""), renderKey());
     }
 
     boolean evaluate() throws IOException {
@@ -252,32 +344,6 @@ public final class SdPipeline implements Stages {
         double[][][] v = new double[n][k][];
         for (int i = 0; i < n; i++) for (int s = 0; s < k; s++) v[i][s] = Arrays.copyOfRange(all, (i * k + s) * d, (i * k + s + 1) * d);
         return new Audit.Entry(name, run.recon(name), Map.of("z", v));
-    }
-
-    /** recon/&lt;set&gt;.npy (n,K,3,S,S), its VAE latents recon/&lt;set&gt;.z.npy (n,K,dz), and PNGs of sample 0. */
-    private void save(String set, Picture[][] pics, int[] ids, SdModels sd) throws IOException {
-        int n = pics.length, k = pics[0].length, d = pics[0][0].data().length;
-        float[] img = new float[n * k * d];
-        List<Picture> flat = new ArrayList<>();
-        for (int i = 0; i < n; i++) for (int s = 0; s < k; s++) {
-            double[] v = pics[i][s].data();
-            for (int j = 0; j < d; j++) img[(i * k + s) * d + j] = (float) v[j];
-            flat.add(pics[i][s]);
-        }
-        List<float[]> z = new ArrayList<>();
-        for (int i0 = 0; i0 < flat.size(); i0 += BATCH) z.addAll(Arrays.asList(sd.encode(flat.subList(i0, Math.min(flat.size(), i0 + BATCH)))));
-        int dz = z.get(0).length;
-        float[] zs = new float[n * k * dz];
-        for (int j = 0; j < z.size(); j++) System.arraycopy(z.get(j), 0, zs, j * dz, dz);
-        Picture p0 = pics[0][0];
-        Npy.write(f("recon/" + set + ".npy"), Tensor.of(img, n, k, p0.channels(), p0.height(), p0.width()));
-        for (int i = 0; i < n; i++) {
-            float[] png = new float[d];
-            double[] v = pics[i][0].data();
-            for (int j = 0; j < d; j++) png[j] = (float) (2 * v[j] - 1);
-            Images.write(f("recon/" + set + "/" + ids[i] + ".png"), Tensor.of(png, p0.channels(), p0.height(), p0.width()));
-        }
-        Npy.write(f("recon/" + set + ".z.npy"), Tensor.of(zs, n, k, dz));
     }
 
     private Map<String, Object> settings() {

@@ -82,7 +82,7 @@ public final class RidgeCV {
     }
 
     /** Final coefficients (p,t) and intercept (t) on all samples, target block by block, alpha per target. */
-    private static void refit(RidgeSolve s, Tensor y, double[] chosen, boolean intercept, int tb, Tensor coef, Tensor icpt) {
+    static void refit(RidgeSolve s, Tensor y, double[] chosen, boolean intercept, int tb, Tensor coef, Tensor icpt) {
         int t = y.dimInt(1), p = s.p;
         DType dt = s.dtype;
         int[] all = new int[y.dimInt(0)];
@@ -106,7 +106,7 @@ public final class RidgeCV {
     }
 
     /** The options and what computed them, as saved in the model file. */
-    private static Map<String, String> metadata(RidgeOptions opt, DenseLinAlg la, int n, int p, int t,
+    static Map<String, String> metadata(RidgeOptions opt, DenseLinAlg la, int n, int p, int t,
                                                 String cvSolvers, String refitSolver) {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", RidgeModel.FORMAT);

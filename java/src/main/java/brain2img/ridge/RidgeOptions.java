@@ -16,7 +16,7 @@ import java.util.Arrays;
  * @param solver      eigendecomposition of XᵀX (PRIMAL), of XXᵀ (KERNEL), or whichever is smaller (AUTO)
  */
 public record RidgeOptions(double[] alphas, int folds, int[] groups, boolean perTarget, boolean standardize,
-                           boolean intercept, boolean f64, Solver solver) {
+                           boolean intercept, boolean f64, Solver solver) implements java.io.Serializable {
 
     public enum Solver {
         /** PRIMAL when p ≤ training rows, else KERNEL. */

@@ -158,4 +158,30 @@ final class RidgeSolve {
         }
         return w;
     }
+
+    // ---------------------------------------------------------------- files (RidgeBlocks: factorise once, share through files)
+
+    /** This decomposition as a safetensors file (Xc, E, the primal basis; mean, scale, λ, Lᵀ1 in f64). */
+    void save(java.nio.file.Path file) throws java.io.IOException {
+        java.util.Map<String, Tensor> m = new java.util.LinkedHashMap<>();
+        m.put("xc", xc);
+        m.put("e", e);
+        if (basis != null) m.put("basis", basis);
+        m.put("mean", Tensor.of(mean.clone(), p));
+        m.put("scale", Tensor.of(scale.clone(), p));
+        m.put("lambda", Tensor.of(lambda.clone(), r));
+        m.put("basis_sums", Tensor.of(basisSums.clone(), r));
+        brain2img.io.SafeTensors.write(file, m, java.util.Map.of("kernel", Boolean.toString(kernel)));
+    }
+
+    /** A decomposition written by {@link #save}, copied to the heap. */
+    static RidgeSolve load(DenseLinAlg la, java.nio.file.Path file) {
+        try (brain2img.io.SafeTensors st = brain2img.io.SafeTensors.open(file)) {
+            boolean kernel = Boolean.parseBoolean(st.metadata().get("kernel"));
+            Tensor xc = st.get("xc"), e = st.get("e");
+            DType dt = xc.dtype();
+            return new RidgeSolve(la, kernel, dt, st.get("mean").toDoubleArray(), st.get("scale").toDoubleArray(), xc.to(dt),
+                    st.get("lambda").toDoubleArray(), e.to(dt), kernel ? null : st.get("basis").to(dt), st.get("basis_sums").toDoubleArray());
+        }
+    }
 }
