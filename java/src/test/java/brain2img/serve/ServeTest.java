@@ -201,6 +201,35 @@ class ServeTest {
         assertFalse(t.isAlive());
     }
 
+    @Test
+    void theCliReplaysAndRefusesBadOptionsWithExitCode2() throws Exception {
+        Path out = tmp.resolve("cli-replay");
+        assertEquals(0, brain2img.cli.Main.execute("serve", "--run", run.toString(), "--replay", data.toString(), "--tr", "0.001",
+                "--policy", "all", "--out", out.toString()));
+        int n = test.imageIds().length;
+        for (int i = 0; i < n; i++) assertArrayEquals(offlinePng(test.imageIds()[i]), Files.readAllBytes(out.resolve(i + ".png")));
+        assertEquals("2 unknown policy 'some' (expected latest or all)", cli("serve", "--run", run.toString(), "--replay", data.toString(), "--policy", "some", "--out", out.toString()));
+        assertEquals("1 " + run + ": renderer xz needs a z,c run (--targets z,c); this run's targets are pixels",
+                cli("serve", "--run", run.toString(), "--replay", data.toString(), "--renderer", "xz", "--out", out.toString()));
+        assertEquals("1 " + tmp.resolve("no-run") + ": not a run folder (no run.json)",
+                cli("serve", "--run", tmp.resolve("no-run").toString(), "--replay", data.toString(), "--out", out.toString()));
+    }
+
+    /** Exit code and the last stderr line (the one-line error) of a CLI call. */
+    static String cli(String... args) {
+        java.io.PrintStream err = System.err;
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        int rc;
+        try {
+            System.setErr(new java.io.PrintStream(b, true, java.nio.charset.StandardCharsets.UTF_8));
+            rc = brain2img.cli.Main.execute(args);
+        } finally {
+            System.setErr(err);
+        }
+        String[] lines = b.toString(java.nio.charset.StandardCharsets.UTF_8).strip().split("\n");
+        return rc + " " + lines[lines.length - 1].replaceFirst("^brain2img \\S+: (error: )?", "");
+    }
+
     static HttpRequest post(URI uri, byte[] body) {
         return HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20)).POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
     }
