@@ -11,7 +11,7 @@ import java.util.concurrent.Callable;
 /** {@code brain2img bench sd|ridge}: the performance figures of the issue, on random weights and data. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks on random weights/data: Stable Diffusion steps and images, NSD-size ridge.",
-        subcommands = {BenchCommand.Sd.class, BenchCommand.Ridge.class, BenchCommand.Encode.class},
+        subcommands = {BenchCommand.Sd.class, BenchCommand.Ridge.class, BenchCommand.Encode.class, BenchCommand.Latency.class},
         footer = {"", "Example:", "  brain2img bench sd --device cuda --batches 1,2,8"})
 public final class BenchCommand {
 
@@ -95,4 +95,41 @@ public final class BenchCommand {
             description = "Time 'ridge fit' on a random problem (seconds, GFLOP/s); --nsd for the NSD size. Same as 'ridge bench'.",
             footer = {"", "Example (NSD size: n=24980, p=15724, t=59136, 7 alphas, 5 folds):", "  brain2img bench ridge --nsd --device cuda"})
     static final class Ridge extends RidgeCommand.Bench {}
+
+    @Command(name = "latency", mixinStandardHelpOptions = true,
+            description = "Replays a run's test volumes through read → preprocess → decode → render → write and prints p50/p95/p99 per stage and end to end (ms).",
+            footer = {"", "Examples:", "  brain2img bench latency --run runs/demo/run --volumes 1000",
+                    "  brain2img bench latency --run runs/sd --renderer xzc --steps 10 --device cuda"})
+    static final class Latency implements Callable<Integer> {
+        @Option(names = "--run", required = true, paramLabel = "RUN", description = "A fitted run folder.")
+        java.nio.file.Path run;
+        @Option(names = "--renderer", paramLabel = "pixels|xz|xzc", description = "Renderer (default: the run's).")
+        String renderer;
+        @Option(names = "--steps", defaultValue = "0", paramLabel = "N", description = "X_zc: DDIM steps (default: the run's sd_steps).")
+        int steps;
+        @Option(names = "--volumes", defaultValue = "500", paramLabel = "N", description = "Timed volumes (default: ${DEFAULT-VALUE}).")
+        int volumes;
+        @Option(names = "--warmup", defaultValue = "20", paramLabel = "N", description = "Untimed volumes first (default: ${DEFAULT-VALUE}).")
+        int warmup;
+        @Mixin
+        DeviceOption device;
+
+        @Override
+        public Integer call() throws Exception {
+            if (volumes < 1 || warmup < 0) throw new Main.UsageException("bench latency: --volumes must be ≥ 1 and --warmup ≥ 0");
+            brain2img.api.Reconstructor.Options opt = brain2img.api.Reconstructor.Options.defaults().withSteps(steps).withDevice(device.device);
+            try {
+                if (renderer != null) opt = opt.withRenderer(brain2img.api.Reconstructor.Renderer.parse(renderer));
+            } catch (IllegalArgumentException e) {
+                throw new Main.UsageException(e.getMessage());
+            }
+            try (brain2img.api.Reconstructor rec = brain2img.api.Reconstructor.open(run, opt)) {
+                String label = rec.renderer().cliName() + (rec.renderer() == brain2img.api.Reconstructor.Renderer.XZC
+                        ? " (" + (steps > 0 ? steps + " DDIM steps, fewer than the run's" : "the run's DDIM steps") + ")" : "")
+                        + ", " + volumes + " volumes after " + warmup + " warm-up, " + Runtime.getRuntime().availableProcessors() + " CPUs";
+                brain2img.serve.LatencyBench.run(rec, volumes, warmup, label, System.out);
+            }
+            return 0;
+        }
+    }
 }

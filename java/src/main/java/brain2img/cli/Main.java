@@ -22,6 +22,7 @@ import java.io.UncheckedIOException;
                 "Every command's --help shows its options and an example."},
         subcommands = {
                 DemoCommand.class,
+                ServeCommand.class,
                 PipelineCommands.Run.class,
                 PipelineCommands.Features.class,
                 PipelineCommands.Fit.class,

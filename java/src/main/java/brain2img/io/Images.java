@@ -97,13 +97,18 @@ public final class Images {
     public static void write(Path file, Tensor chw) throws IOException {
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
         if (!(name.endsWith(".jpg") || name.endsWith(".jpeg"))) {
-            AtomicFiles.write(file, encodePng(chw, x -> toByte((float) x)));
+            AtomicFiles.write(file, png(chw));
             return;
         }
         BufferedImage img = toImage(chw);
         AtomicFiles.write(file, out -> {
             if (!ImageIO.write(img, "jpeg", out)) throw new IOException("no ImageIO writer for jpeg");
         });
+    }
+
+    /** The PNG bytes {@link #write} stores for a (3,H,W) or (1,H,W) tensor in [-1,1]. */
+    public static byte[] png(Tensor chw) throws IOException {
+        return encodePng(chw, x -> toByte((float) x));
     }
 
     /**

@@ -298,6 +298,11 @@ public final class Pipeline implements Stages {
 
     /** {C, h, w} of the pixel targets: the short side becomes the pixel size (default: stimulus side, at most 32). */
     private int[] targetSize(Dataset ds) {
+        return pixelTargetSize(ds, cfg);
+    }
+
+    /** {C, h, w} of a pixel run's targets for this data set and config (what {@code features} resized the stimuli to). */
+    public static int[] pixelTargetSize(Dataset ds, RunConfig cfg) {
         int[] chw = ds.imageSize();
         int shortSide = Math.min(chw[1], chw[2]);
         int s = cfg.pixelSize() > 0 ? cfg.pixelSize() : Math.min(shortSide, MAX_PIXEL_SIDE);

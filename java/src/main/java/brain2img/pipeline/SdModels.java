@@ -20,7 +20,7 @@ import java.util.List;
  * X_z, the CLIP text encoder for c, the U-Net for X_c and X_zc. Pictures are (3,S,S) in [0,1] at the sampling
  * size S; SD's images are [-1,1], hence the ×2−1 on the way in and back.
  */
-final class SdModels implements AutoCloseable {
+public final class SdModels implements AutoCloseable {
     private final SdSource src;
     private final Backend be;
     final int size;
@@ -30,7 +30,7 @@ final class SdModels implements AutoCloseable {
     private UNet unet;
     private Tensor uncond;
 
-    SdModels(Path weights, Backend be, int size) {
+    public SdModels(Path weights, Backend be, int size) {
         if (weights == null) throw new IllegalArgumentException("--targets z,c needs Stable Diffusion weights (--weights DIR or FILE)");
         this.src = SdSource.open(weights, null);
         this.be = be;
@@ -58,7 +58,7 @@ final class SdModels implements AutoCloseable {
     }
 
     /** X_z: the VAE decoding of unscaled latents (n rows) → pictures. */
-    Picture[] decode(float[][] z) {
+    public Picture[] decode(float[][] z) {
         return pictures(vae().decode(latentBatch(z, vae().scalingFactor())));
     }
 
@@ -73,12 +73,12 @@ final class SdModels implements AutoCloseable {
      * The start of X_zc for decoded latents: decoded z → image, clamped to [0,1] like the saved X_z picture
      * Takagi's code re-reads → re-encoded at S×S (posterior mean × scaling factor). The same for every sample.
      */
-    Tensor initLatent(float[][] z) {
+    public Tensor initLatent(float[][] z) {
         return latentBatch(encode(java.util.Arrays.asList(decode(z))), vae().scalingFactor());
     }
 
     /** X_zc, Takagi's img2img: the init latent noised to {@code strength}, then DDIM with guidance on c (diffusers convention). */
-    Picture[] imageToImage(Tensor init, float[][] c, long seed, int steps, double guidance, double strength) {
+    public Picture[] imageToImage(Tensor init, float[][] c, long seed, int steps, double guidance, double strength) {
         Tensor latent = sampler().img2img(init, noise(c.length, seed), strength, Sampler.Convention.DIFFUSERS, context(c), uncond(),
                 new Sampler.Settings(steps, (float) guidance, 0, seed), (i, n, t) -> {});
         return pictures(vae().decode(latent));

@@ -54,6 +54,15 @@ public final class RidgeModel {
     }
 
     /** Predictions (n, t) in the model's dtype for x (n, p) of any floating dtype. */
+    /**
+     * The pure-Java GEMM: its summation order per output element is fixed (KC-deep slices in order, k ascending
+     * within one) whatever the number of rows, so a row predicted alone equals the same row predicted in a batch,
+     * bit for bit. A volume decoded by {@code serve}, a chunk of test images decoded by one shard, and the offline
+     * decode of all test images then agree exactly; OpenBLAS does not promise that (its kernels differ by shape).
+     */
+    private static final DenseLinAlg ROW_INVARIANT = new CpuDenseLinAlg();
+
+    /** (X − x_mean)/x_scale · coef + intercept for x (n, features); each row's result does not depend on n. */
     public Tensor predict(Tensor x) {
         if (x.rank() != 2 || x.dim(1) != features()) {
             throw new IllegalArgumentException("predict: x " + x.shapeString() + " must be (samples, " + features() + ")");
@@ -66,7 +75,7 @@ public final class RidgeModel {
         Tensor y = Tensor.allocateHeap(coef.dtype(), n, t);
         long rowBytes = (long) t * coef.dtype().bytes;
         for (int i = 0; i < n; i++) java.lang.foreign.MemorySegment.copy(intercept.segment(), 0, y.segment(), i * rowBytes, rowBytes);
-        CpuDenseLinAlg.best().gemm(false, false, n, t, features(), 1, xs, 0, features(), coef, 0, t, 1, y, 0, t);
+        ROW_INVARIANT.gemm(false, false, n, t, features(), 1, xs, 0, features(), coef, 0, t, 1, y, 0, t);
         return y;
     }
 

@@ -43,6 +43,25 @@ class RidgeModelTest {
         }
     }
 
+    @Test
+    void aRowPredictedAloneEqualsTheSameRowInABatchBitForBit() {
+        // wide and narrow targets, depths across the GEMM's 256-deep slices, batches of 1…300 rows
+        for (int[] npt : new int[][]{{300, 37, 5}, {120, 300, 700}, {90, 600, 3}}) {
+            double[][][] xy = RidgeCVTest.problem(npt[0], npt[1], npt[2], 4);
+            for (DType dt : new DType[]{DType.F32, DType.F64}) {
+                RidgeModel m = RidgeCV.fit(new CpuDenseLinAlg(), RidgeCVTest.tensor(xy[0], dt), RidgeCVTest.tensor(xy[1], dt),
+                        RidgeOptions.defaults(1, 100).withF64(dt == DType.F64).withStandardize(true), null, 0);
+                Tensor x = RidgeCVTest.tensor(xy[0], dt);
+                double[] batch = m.predict(x).toDoubleArray();
+                int t = m.targets();
+                for (int i : new int[]{0, 1, npt[0] / 2, npt[0] - 1}) {
+                    double[] alone = m.predict(x.get(i).reshape(1, npt[1])).toDoubleArray();
+                    assertArrayEquals(java.util.Arrays.copyOfRange(batch, i * t, (i + 1) * t), alone, 0.0, dt + " row " + i + " of " + npt[0]);
+                }
+            }
+        }
+    }
+
     private static Tensor pick(RidgeModel m, String name) {
         return switch (name) {
             case "coef" -> m.coef();
