@@ -50,7 +50,12 @@ public class CpuDenseLinAlg implements DenseLinAlg {
     @Override
     public double[] eigh(Tensor a) {
         if (a.rank() != 2 || a.dim(0) != a.dim(1)) throw new IllegalArgumentException("eigh: not a square matrix: " + a.shapeString());
-        return SymmetricEigen.decompose(doubles(a), a.dimInt(0));
+        if (a.dtype() == DType.F64) return SymmetricEigen.decompose(doubles(a), a.dimInt(0));
+        // f32: decomposed in f64 (our eigensolver has one precision) and the eigenvectors rounded back
+        double[] wide = a.toDoubleArray();
+        double[] lambda = SymmetricEigen.decompose(wide, a.dimInt(0));
+        for (int i = 0; i < wide.length; i++) a.setDouble(i, wide[i]);
+        return lambda;
     }
 
     static double[] doubles(Tensor t) {

@@ -24,9 +24,10 @@ public interface DenseLinAlg {
               double beta, Tensor c, long cOff, int ldc);
 
     /**
-     * Eigendecomposition of the symmetric f64 matrix a (n,n) (both triangles filled). Returns the n
+     * Eigendecomposition of the symmetric f32 or f64 matrix a (n,n) (both triangles filled). Returns the n
      * eigenvalues in ascending order and overwrites a so that row j holds the unit eigenvector of
-     * eigenvalue j (this is LAPACK's column-major output seen row-major).
+     * eigenvalue j (this is LAPACK's column-major output seen row-major). An f32 matrix may be decomposed in
+     * f32 arithmetic (LAPACK ssyevd) or in f64 and rounded; either way the result is in a's dtype.
      */
     double[] eigh(Tensor a);
 

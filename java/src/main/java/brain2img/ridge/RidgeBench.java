@@ -27,7 +27,8 @@ public final class RidgeBench {
 
     private RidgeBench() {}
 
-    public static void run(Backend be, int n, int p, int t, int na, int k, boolean f64, Reference ref, PrintStream out) {
+    /** verbose: also print where the fit's time went (GEMM, eigensolver, the rest). */
+    public static void run(Backend be, int n, int p, int t, int na, int k, boolean f64, Reference ref, boolean verbose, PrintStream out) {
         DenseLinAlg la = DenseLinAlg.forBackend(be);
         double[] alphas = new double[na];
         for (int i = 0; i < na; i++) alphas[i] = na == 1 ? 1 : Math.pow(10, -2 + 6.0 * i / (na - 1));
@@ -38,9 +39,11 @@ public final class RidgeBench {
 
         long t0 = System.nanoTime();
         double cpu0 = cpuSeconds();
-        RidgeModel m = RidgeCV.fit(la, xy[0], xy[1], opt, line -> out.printf(Locale.ROOT, "  [%6.1f s] %s%n",
+        TimedLinAlg timed = verbose ? new TimedLinAlg(la) : null;
+        RidgeModel m = RidgeCV.fit(verbose ? timed : la, xy[0], xy[1], opt, line -> out.printf(Locale.ROOT, "  [%6.1f s] %s%n",
                 (System.nanoTime() - t0) / 1e9, line), 0);
         double sec = (System.nanoTime() - t0) / 1e9, cpu = cpuSeconds() - cpu0;
+        if (verbose) out.println("ridge fit time by kind: " + timed.summary(sec));
         double flops = engineFlops(n, p, t, na, k);
         out.printf(Locale.ROOT, "ridge fit (one eigendecomposition per fold): %.1f s wall (%.1f s process CPU), %.0f GFLOP → %.1f GFLOP/s (%.1f per CPU-second)%n",
                 sec, cpu, flops / 1e9, flops / sec / 1e9, flops / cpu / 1e9);
