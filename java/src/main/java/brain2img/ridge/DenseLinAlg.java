@@ -24,12 +24,18 @@ public interface DenseLinAlg {
               double beta, Tensor c, long cOff, int ldc);
 
     /**
-     * Eigendecomposition of the symmetric f32 or f64 matrix a (n,n) (both triangles filled). Returns the n
+     * Eigendecomposition of the symmetric f64 matrix a (n,n) (both triangles filled). Returns the n
      * eigenvalues in ascending order and overwrites a so that row j holds the unit eigenvector of
-     * eigenvalue j (this is LAPACK's column-major output seen row-major). An f32 matrix may be decomposed in
-     * f32 arithmetic (LAPACK ssyevd) or in f64 and rounded; either way the result is in a's dtype.
+     * eigenvalue j (this is LAPACK's column-major output seen row-major).
      */
     double[] eigh(Tensor a);
+
+    /**
+     * Solves A·xᵢ = bᵢ for the symmetric positive definite f64 matrix a (n,n) (both triangles filled) and each
+     * row bᵢ of the f64 matrix b (m,n), in place: b's rows become the solutions, a its Cholesky factor (contents
+     * unspecified). Returns false, with a and b unspecified, when a is not numerically positive definite.
+     */
+    boolean choleskySolve(Tensor a, Tensor b);
 
     /** Implemented by backends that bring their own dense linear algebra. */
     interface Provider {

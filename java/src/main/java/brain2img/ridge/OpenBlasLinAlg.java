@@ -15,8 +15,9 @@ import java.util.Optional;
 
 /**
  * Dense linear algebra from a system OpenBLAS (and its LAPACK) through the FFM API: {@code cblas_sgemm},
- * {@code cblas_dgemm} (row-major, called on the Java heap arrays directly as critical downcalls) and
- * {@code ssyevd_}/{@code dsyevd_} (divide and conquer, on a native copy). Found by {@link #load()}; absent libraries
+ * {@code cblas_dgemm} (row-major, called on the Java heap arrays directly as critical downcalls),
+ * {@code dsyevd_} (divide and conquer, on a native copy) and {@code dpotrf_}/{@code dpotrs_} (Cholesky solves, on
+ * the heap arrays). Found by {@link #load()}; absent libraries
  * leave the pure-Java implementation in charge. {@code -Dbrain2img.blas=off} disables it,
  * {@code -Dbrain2img.blas=/path/libopenblas.so} picks a library.
  */
@@ -26,13 +27,15 @@ final class OpenBlasLinAlg extends CpuDenseLinAlg {
     private static final ValueLayout A = ValueLayout.ADDRESS;
 
     private final String library;
-    private final MethodHandle sgemm, dgemm, ssyevd, dsyevd;
+    private final MethodHandle sgemm, dgemm, dsyevd, dpotrf, dpotrs;
 
-    private OpenBlasLinAlg(String library, MethodHandle sgemm, MethodHandle dgemm, MethodHandle ssyevd, MethodHandle dsyevd) {
+    private OpenBlasLinAlg(String library, MethodHandle sgemm, MethodHandle dgemm, MethodHandle dsyevd,
+                           MethodHandle dpotrf, MethodHandle dpotrs) {
         this.library = library;
+        this.dpotrf = dpotrf;
+        this.dpotrs = dpotrs;
         this.sgemm = sgemm;
         this.dgemm = dgemm;
-        this.ssyevd = ssyevd;
         this.dsyevd = dsyevd;
     }
 
@@ -45,20 +48,22 @@ final class OpenBlasLinAlg extends CpuDenseLinAlg {
         for (String name : names) {
             try {
                 SymbolLookup lib = SymbolLookup.libraryLookup(name, Arena.global());
-                Optional<MemorySegment> sg = lib.find("cblas_sgemm"), dg = lib.find("cblas_dgemm"),
-                        sev = lib.find("ssyevd_"), dev = lib.find("dsyevd_");
-                if (sg.isEmpty() || dg.isEmpty() || sev.isEmpty() || dev.isEmpty()) continue;
+                Optional<MemorySegment> sg = lib.find("cblas_sgemm"), dg = lib.find("cblas_dgemm"), ev = lib.find("dsyevd_"),
+                        pf = lib.find("dpotrf_"), ps = lib.find("dpotrs_");
+                if (sg.isEmpty() || dg.isEmpty() || ev.isEmpty() || pf.isEmpty() || ps.isEmpty()) continue;
                 Linker.Option critical = Linker.Option.critical(true);
                 FunctionDescriptor sgd = FunctionDescriptor.ofVoid(I, I, I, I, I, I, ValueLayout.JAVA_FLOAT, A, I, A, I,
                         ValueLayout.JAVA_FLOAT, A, I);
                 FunctionDescriptor dgd = FunctionDescriptor.ofVoid(I, I, I, I, I, I, ValueLayout.JAVA_DOUBLE, A, I, A, I,
                         ValueLayout.JAVA_DOUBLE, A, I);
-                // ?syevd_(jobz, uplo, n, a, lda, w, work, lwork, iwork, liwork, info, len(jobz), len(uplo))
+                // dsyevd_(jobz, uplo, n, a, lda, w, work, lwork, iwork, liwork, info, len(jobz), len(uplo))
                 FunctionDescriptor evd = FunctionDescriptor.ofVoid(A, A, A, A, A, A, A, A, A, A, A,
                         ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG);
                 return Optional.of(new OpenBlasLinAlg(name, linker.downcallHandle(sg.get(), sgd, critical),
-                        linker.downcallHandle(dg.get(), dgd, critical), linker.downcallHandle(sev.get(), evd),
-                        linker.downcallHandle(dev.get(), evd)));
+                        linker.downcallHandle(dg.get(), dgd, critical), linker.downcallHandle(ev.get(), evd),
+                        // dpotrf_(uplo, n, a, lda, info, len(uplo)); dpotrs_(uplo, n, nrhs, a, lda, b, ldb, info, len(uplo))
+                        linker.downcallHandle(pf.get(), FunctionDescriptor.ofVoid(A, A, A, A, A, ValueLayout.JAVA_LONG), critical),
+                        linker.downcallHandle(ps.get(), FunctionDescriptor.ofVoid(A, A, A, A, A, A, A, A, ValueLayout.JAVA_LONG), critical)));
             } catch (IllegalArgumentException | UnsatisfiedLinkError | IllegalCallerException e) {
                 // not installed here, or native access not enabled: stay on pure Java
             }
@@ -68,7 +73,7 @@ final class OpenBlasLinAlg extends CpuDenseLinAlg {
 
     @Override
     public String describe() {
-        return "OpenBLAS (" + library + ": cblas_sgemm/cblas_dgemm, LAPACK ssyevd/dsyevd)";
+        return "OpenBLAS (" + library + ": cblas_sgemm/cblas_dgemm, LAPACK dsyevd/dpotrf/dpotrs)";
     }
 
     @Override
@@ -96,46 +101,60 @@ final class OpenBlasLinAlg extends CpuDenseLinAlg {
 
     @Override
     public double[] eigh(Tensor a) {
-        if (a.rank() != 2 || a.dim(0) != a.dim(1) || (a.dtype() != DType.F64 && a.dtype() != DType.F32)) {
-            throw new IllegalArgumentException("eigh: expected a square f32 or f64 matrix, got " + a.shapeString());
+        if (a.rank() != 2 || a.dim(0) != a.dim(1) || a.dtype() != DType.F64) {
+            throw new IllegalArgumentException("eigh: expected a square f64 matrix, got " + a.shapeString());
         }
         int n = a.dimInt(0);
         if (n == 0) return new double[0];
-        boolean single = a.dtype() == DType.F32;
-        long e = a.dtype().bytes, bytes = (long) n * n * e;
-        String name = single ? "ssyevd" : "dsyevd";
-        MethodHandle syevd = single ? ssyevd : dsyevd;
         try (Arena arena = Arena.ofConfined()) {
             // column-major LAPACK sees our row-major symmetric matrix unchanged; its eigenvector columns are our rows
-            MemorySegment m = arena.allocate(bytes, 64);
-            MemorySegment.copy(a.segment(), 0, m, 0, bytes);
+            MemorySegment m = arena.allocate((long) n * n * 8, 64);
+            MemorySegment.copy(a.segment(), 0, m, 0, (long) n * n * 8);
             MemorySegment jobz = arena.allocateFrom(ValueLayout.JAVA_BYTE, (byte) 'V');
             MemorySegment uplo = arena.allocateFrom(ValueLayout.JAVA_BYTE, (byte) 'U');
-            MemorySegment nn = arena.allocateFrom(I, n), w = arena.allocate((long) n * e, 64), info = arena.allocate(I);
+            MemorySegment nn = arena.allocateFrom(I, n), w = arena.allocate((long) n * 8, 64), info = arena.allocate(I);
             MemorySegment workQ = arena.allocate(8), iworkQ = arena.allocate(I), minus1 = arena.allocateFrom(I, -1);
-            syevd.invokeExact(jobz, uplo, nn, m, nn, w, workQ, minus1, iworkQ, minus1, info, 1L, 1L);
-            check(info, name, "workspace query");
-            double lworkD = single ? workQ.get(ValueLayout.JAVA_FLOAT, 0) : workQ.get(ValueLayout.JAVA_DOUBLE, 0);
-            // the documented minima for jobz='V' guard against a float query that rounded the size down
-            int lwork = (int) Math.max(Math.ceil(lworkD), 1 + 6L * n + 2L * n * n), liwork = Math.max(iworkQ.get(I, 0), 3 + 5 * n);
-            MemorySegment work = arena.allocate((long) lwork * e, 64), iwork = arena.allocate((long) liwork * 4, 64);
-            syevd.invokeExact(jobz, uplo, nn, m, nn, w, work, arena.allocateFrom(I, lwork), iwork,
+            dsyevd.invokeExact(jobz, uplo, nn, m, nn, w, workQ, minus1, iworkQ, minus1, info, 1L, 1L);
+            check(info, "workspace query");
+            int lwork = (int) Math.ceil(workQ.get(ValueLayout.JAVA_DOUBLE, 0)), liwork = iworkQ.get(I, 0);
+            MemorySegment work = arena.allocate((long) lwork * 8, 64), iwork = arena.allocate((long) liwork * 4, 64);
+            dsyevd.invokeExact(jobz, uplo, nn, m, nn, w, work, arena.allocateFrom(I, lwork), iwork,
                     arena.allocateFrom(I, liwork), info, 1L, 1L);
-            check(info, name, "n=" + n);
-            MemorySegment.copy(m, 0, a.segment(), 0, bytes);
-            if (!single) return w.toArray(ValueLayout.JAVA_DOUBLE);
-            double[] out = new double[n];
-            for (int i = 0; i < n; i++) out[i] = w.getAtIndex(ValueLayout.JAVA_FLOAT, i);
-            return out;
-        } catch (RuntimeException ex) {
-            throw ex;
+            check(info, "n=" + n);
+            MemorySegment.copy(m, 0, a.segment(), 0, (long) n * n * 8);
+            return w.toArray(ValueLayout.JAVA_DOUBLE);
+        } catch (RuntimeException e) {
+            throw e;
         } catch (Throwable t) {
-            throw new IllegalStateException("OpenBLAS " + name + " failed: " + t, t);
+            throw new IllegalStateException("OpenBLAS dsyevd failed: " + t, t);
         }
     }
 
-    private static void check(MemorySegment info, String name, String what) {
+    @Override
+    public boolean choleskySolve(Tensor a, Tensor b) {
+        int n = a.dimInt(0), m = b.dimInt(0);
+        if (a.rank() != 2 || a.dim(1) != n || b.rank() != 2 || b.dim(1) != n || a.dtype() != DType.F64 || b.dtype() != DType.F64) {
+            throw new IllegalArgumentException("choleskySolve: " + a.shapeString() + " and " + b.shapeString() + " do not fit");
+        }
+        if (n == 0 || m == 0) return true;
+        // column-major LAPACK sees the symmetric a unchanged and b (m,n) row-major as n×m: one right-hand side per column
+        MemorySegment uplo = MemorySegment.ofArray(new byte[]{'L'}), nn = MemorySegment.ofArray(new int[]{n});
+        MemorySegment nrhs = MemorySegment.ofArray(new int[]{m});
+        int[] info = new int[1];
+        MemorySegment is = MemorySegment.ofArray(info);
+        try {
+            dpotrf.invokeExact(uplo, nn, a.segment(), nn, is, 1L);
+            if (info[0] > 0) return false;
+            if (info[0] == 0) dpotrs.invokeExact(uplo, nn, nrhs, a.segment(), nn, b.segment(), nn, is, 1L);
+        } catch (Throwable t) {
+            throw new IllegalStateException("OpenBLAS dpotrf/dpotrs failed: " + t, t);
+        }
+        if (info[0] != 0) throw new ArithmeticException("LAPACK dpotrf/dpotrs returned info=" + info[0]);
+        return true;
+    }
+
+    private static void check(MemorySegment info, String what) {
         int v = info.get(I, 0);
-        if (v != 0) throw new ArithmeticException("LAPACK " + name + " (" + what + ") returned info=" + v);
+        if (v != 0) throw new ArithmeticException("LAPACK dsyevd (" + what + ") returned info=" + v);
     }
 }

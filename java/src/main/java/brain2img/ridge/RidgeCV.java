@@ -46,6 +46,22 @@ public final class RidgeCV {
         int na = alphas.length, k = opt.folds();
         int[] fold = Folds.assign(n, k, opt.groups());
         double[][] score = new double[na][t];
+        boolean allPrimal = true;
+        int maxTest = 0;
+        for (int f = 0; f < k; f++) {
+            int nTe = Folds.rows(fold, f, true).length;
+            maxTest = Math.max(maxTest, nTe);
+            allPrimal &= !useKernel(opt.solver(), p, n - nTe);
+        }
+        if (allPrimal) { // then the refit on all n ≥ n_train rows is primal too
+            PrimalRidgeCV primal = new PrimalRidgeCV(la, x, y, opt, dt, maxTest, targetBlock, log);
+            primal.crossValidate(fold, k, alphas, score);
+            for (double[] row : score) for (int j = 0; j < t; j++) row[j] /= k;
+            double[] chosen = choose(alphas, score, opt.perTarget());
+            Tensor[] fit = primal.refit(chosen);
+            return new RidgeModel(fit[0], fit[1], Tensor.of(chosen.clone(), t), scoreTensor(score), fit[2], fit[3],
+                    metadata(opt, la, n, p, t, solverName(false), solverName(false)));
+        }
         String cvSolvers = null;
         for (int f = 0; f < k; f++) {
             long t0 = System.nanoTime();
@@ -74,11 +90,17 @@ public final class RidgeCV {
         refit(s, y, chosen, opt.intercept(), blockSize(targetBlock, t, dt, s, 0), coef, intercept);
         log.accept(String.format(Locale.ROOT, "refit on all %d rows (%s) in %.1f s", n, solverName(kernel), (System.nanoTime() - t0) / 1e9));
 
-        Tensor cv = Tensor.allocateHeap(DType.F64, na, t);
-        for (int a = 0; a < na; a++) for (int j = 0; j < t; j++) cv.setDouble((long) a * t + j, score[a][j]);
         Map<String, String> meta = metadata(opt, la, n, p, t, cvSolvers, solverName(kernel));
         Tensor mean = Tensor.of(s.mean.clone(), p).to(dt), scale = Tensor.of(s.scale.clone(), p).to(dt);
-        return new RidgeModel(coef, intercept, Tensor.of(chosen.clone(), t), cv, mean, scale, meta);
+        return new RidgeModel(coef, intercept, Tensor.of(chosen.clone(), t), scoreTensor(score), mean, scale, meta);
+    }
+
+    /** The mean CV scores as the model's f64 (alphas, targets) tensor. */
+    private static Tensor scoreTensor(double[][] score) {
+        int na = score.length, t = score[0].length;
+        Tensor cv = Tensor.allocateHeap(DType.F64, na, t);
+        for (int a = 0; a < na; a++) for (int j = 0; j < t; j++) cv.setDouble((long) a * t + j, score[a][j]);
+        return cv;
     }
 
     /** Final coefficients (p,t) and intercept (t) on all samples, target block by block, alpha per target. */
@@ -158,7 +180,7 @@ public final class RidgeCV {
                 Kernels.scaleColumns(z, dinv, zd);
                 la.matmul(false, false, zd, q, pred);
                 Arrays.fill(sse, 0);
-                Kernels.addSquaredDifferences(yte, pred, sse);
+                Kernels.addSquaredDifferences(yte, null, pred, sse);
                 for (int j = 0; j < w; j++) score[a][c0 + j] += RidgeScores.r2(sse[j], sst[j]);
             }
         }

@@ -5,13 +5,13 @@ import brain2img.tensor.Tensor;
 import java.util.Locale;
 
 /**
- * A {@link DenseLinAlg} that forwards to another and adds up the wall time and FLOPs spent in GEMM and in the
- * eigensolver, so that {@code ridge bench --verbose} can say where a fit's time goes: whatever the fit's wall
- * time has beyond these two is element-wise work, copies and bookkeeping.
+ * A {@link DenseLinAlg} that forwards to another and adds up the wall time spent in GEMM (and its FLOPs), in the
+ * eigensolver and in the Cholesky solves, so that {@code ridge bench --verbose} can say where a fit's time goes:
+ * whatever the fit's wall time has beyond these is element-wise work, copies and bookkeeping.
  */
 final class TimedLinAlg implements DenseLinAlg {
     private final DenseLinAlg inner;
-    private long gemmNanos, eighNanos, gemmCalls, eighCalls;
+    private long gemmNanos, eighNanos, cholNanos, gemmCalls, eighCalls, cholCalls;
     private double gemmFlops;
 
     TimedLinAlg(DenseLinAlg inner) {
@@ -43,11 +43,20 @@ final class TimedLinAlg implements DenseLinAlg {
         return w;
     }
 
-    /** One line: the GEMM and eigensolver time, and the rest of {@code totalSeconds}. */
+    @Override
+    public boolean choleskySolve(Tensor a, Tensor b) {
+        long t0 = System.nanoTime();
+        boolean ok = inner.choleskySolve(a, b);
+        cholNanos += System.nanoTime() - t0;
+        cholCalls++;
+        return ok;
+    }
+
+    /** One line: the GEMM, eigensolver and Cholesky time, and the rest of {@code totalSeconds}. */
     String summary(double totalSeconds) {
-        double g = gemmNanos / 1e9, e = eighNanos / 1e9;
+        double g = gemmNanos / 1e9, e = eighNanos / 1e9, c = cholNanos / 1e9;
         return String.format(Locale.ROOT, "GEMM %.1f s (%d calls, %.0f GFLOP, %.1f GFLOP/s), eigendecomposition %.1f s (%d calls), "
-                        + "other (element-wise, copies) %.1f s",
-                g, gemmCalls, gemmFlops / 1e9, gemmFlops / Math.max(g, 1e-9) / 1e9, e, eighCalls, totalSeconds - g - e);
+                        + "Cholesky solves %.1f s (%d calls), other (element-wise, copies) %.1f s",
+                g, gemmCalls, gemmFlops / 1e9, gemmFlops / Math.max(g, 1e-9) / 1e9, e, eighCalls, c, cholCalls, totalSeconds - g - e - c);
     }
 }
