@@ -19,11 +19,14 @@ so both choose alphas by the same rule; the script prints how many chosen alphas
 
 Data: X standard normal (n, p); Y = X[:, :64]·B + noise with a noise level rising across targets, f32.
 Times are wall clock of the whole `brain2img ridge fit` process (JVM start and .npy loading included) and of
-the NumPy fit call; the ratio is brain2img / peer.
+the NumPy fit call, with the CPU time of each (all threads; on a machine shared with other jobs the wall times
+stretch with the load while CPU times stay comparable, though spinning BLAS threads inflate both sides' CPU).
+The ratios are brain2img / peer. Build the jar first (`./brain2img --help`) so that no build is timed.
 """
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -122,15 +125,17 @@ def run_peer(x, y, alphas, folds):
         from himalaya.scoring import r2_score as himalaya_r2
         from sklearn.model_selection import KFold
     except ImportError:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         best, _, _ = himalaya_equivalent_ridge_cv(x, y, alphas, folds)
-        return "himalaya-equivalent NumPy (himalaya not installed)", time.perf_counter() - t0, best
+        return ("himalaya-equivalent NumPy (himalaya not installed)", time.perf_counter() - t0,
+                time.process_time() - c0, best)
     set_backend("numpy")
     model = RidgeCV(alphas=alphas, cv=KFold(folds), fit_intercept=True,
                     solver_params=dict(score_func=himalaya_r2))
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     model.fit(x, y)
-    return "himalaya RidgeCV (NumPy backend)", time.perf_counter() - t0, np.asarray(model.best_alphas_)
+    return ("himalaya RidgeCV (NumPy backend)", time.perf_counter() - t0, time.process_time() - c0,
+            np.asarray(model.best_alphas_))
 
 
 def run_brain2img(tmp, alphas, folds):
@@ -139,15 +144,20 @@ def run_brain2img(tmp, alphas, folds):
            "--alphas", ",".join(repr(float(a)) for a in alphas), "--folds", str(folds), "--dtype", "f32",
            "--out", str(out)]
     env = dict(os.environ, BRAIN2IMG_JAVA_OPTS=f"-Dbrain2img.threads={ARGS.threads} {ARGS.java_opts}".strip())
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), children_cpu()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    sec = time.perf_counter() - t0
+    sec, cpu = time.perf_counter() - t0, children_cpu() - c0
     if proc.returncode != 0:
         sys.exit("brain2img ridge fit failed:\n" + proc.stderr)
     for line in proc.stderr.splitlines():
         if line.startswith("ridge:"):
             print("   ", line)
-    return sec, safetensors_f64(out, "alpha")
+    return sec, cpu, safetensors_f64(out, "alpha")
+
+
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def safetensors_f64(path, key):
@@ -171,17 +181,19 @@ def main():
         results = {}
         order = ["brain2img", "peer"] if ARGS.order == "brain2img-first" else ["peer", "brain2img"]
         for who in order:
+            print(f"[load average {os.getloadavg()[0]:.1f}]")
             if who == "brain2img":
                 results[who] = run_brain2img(tmp, alphas, folds)
-                print(f"brain2img ridge fit: {results[who][0]:.1f} s wall")
+                print(f"brain2img ridge fit: {results[who][0]:.1f} s wall, {results[who][1]:.1f} s CPU")
             else:
-                name, sec, best = run_peer(x, y, alphas, folds)
-                results[who] = (sec, best)
-                print(f"{name}: {sec:.1f} s wall")
-    (ours, our_alpha), (theirs, their_alpha) = results["brain2img"], results["peer"]
+                name, sec, cpu, best = run_peer(x, y, alphas, folds)
+                results[who] = (sec, cpu, best)
+                print(f"{name}: {sec:.1f} s wall, {cpu:.1f} s CPU")
+    (ours, our_cpu, our_alpha), (theirs, their_cpu, their_alpha) = results["brain2img"], results["peer"]
     agree = int(np.sum(np.isclose(our_alpha, their_alpha.astype(np.float64), rtol=1e-6)))
+    print(f"[load average {os.getloadavg()[0]:.1f}]")
     print(f"chosen alphas agree on {agree} of {t} targets")
-    print(f"ratio brain2img / peer: {ours / theirs:.2f}")
+    print(f"ratio brain2img / peer: {ours / theirs:.2f} wall, {our_cpu / their_cpu:.2f} CPU")
 
 
 if __name__ == "__main__":

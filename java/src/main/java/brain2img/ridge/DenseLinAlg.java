@@ -37,6 +37,16 @@ public interface DenseLinAlg {
      */
     boolean choleskySolve(Tensor a, Tensor b);
 
+    /**
+     * Runs task(0..count−1), independent of each other, possibly concurrently. An implementation with a threaded
+     * BLAS runs them one per core with single-threaded kernels inside: on a machine shared with other jobs,
+     * independent factorizations keep the cores busy where a threaded one waits at every step for a descheduled
+     * thread. The default runs them in order.
+     */
+    default void forEachIndependent(int count, java.util.function.IntConsumer task) {
+        for (int i = 0; i < count; i++) task.accept(i);
+    }
+
     /** Implemented by backends that bring their own dense linear algebra. */
     interface Provider {
         DenseLinAlg denseLinAlg();

@@ -89,16 +89,26 @@ final class Kernels {
 
     /** Column sums in double of a 2-D float tensor (rows, cols). */
     static double[] columnSums(Tensor m) {
-        int rows = m.dimInt(0), cols = m.dimInt(1);
+        return columnSums(m, null, null);
+    }
+
+    /**
+     * Column sums in double over the given rows (null = all) of a 2-D float tensor (rows, cols); with centre
+     * non-null, the sums of squared deviations Σ (m[i, j] − centre[j])² instead.
+     */
+    static double[] columnSums(Tensor m, int[] rows, double[] centre) {
+        int cols = m.dimInt(1), nr = rows == null ? m.dimInt(0) : rows.length;
         double[] sum = new double[cols];
         float[] f = m.heapFloats();
         double[] d = m.heapDoubles();
         Parallel.forRange(cols, 256, (j0, j1) -> {
-            for (int i = 0; i < rows; i++) {
-                long base = (long) i * cols;
-                if (f != null) for (int j = j0; j < j1; j++) sum[j] += f[(int) base + j];
-                else if (d != null) for (int j = j0; j < j1; j++) sum[j] += d[(int) base + j];
-                else for (int j = j0; j < j1; j++) sum[j] += m.getDouble(base + j);
+            for (int r = 0; r < nr; r++) {
+                long base = (long) (rows == null ? r : rows[r]) * cols;
+                for (int j = j0; j < j1; j++) {
+                    double v = f != null ? f[(int) base + j] : d != null ? d[(int) base + j] : m.getDouble(base + j);
+                    if (centre == null) sum[j] += v;
+                    else sum[j] += (v - centre[j]) * (v - centre[j]);
+                }
             }
         });
         return sum;

@@ -27,11 +27,13 @@ final class OpenBlasLinAlg extends CpuDenseLinAlg {
     private static final ValueLayout A = ValueLayout.ADDRESS;
 
     private final String library;
-    private final MethodHandle sgemm, dgemm, dsyevd, dpotrf, dpotrs;
+    private final MethodHandle sgemm, dgemm, dsyevd, dpotrf, dpotrs, getThreads, setThreads;
 
     private OpenBlasLinAlg(String library, MethodHandle sgemm, MethodHandle dgemm, MethodHandle dsyevd,
-                           MethodHandle dpotrf, MethodHandle dpotrs) {
+                           MethodHandle dpotrf, MethodHandle dpotrs, MethodHandle getThreads, MethodHandle setThreads) {
         this.library = library;
+        this.getThreads = getThreads;
+        this.setThreads = setThreads;
         this.dpotrf = dpotrf;
         this.dpotrs = dpotrs;
         this.sgemm = sgemm;
@@ -49,8 +51,9 @@ final class OpenBlasLinAlg extends CpuDenseLinAlg {
             try {
                 SymbolLookup lib = SymbolLookup.libraryLookup(name, Arena.global());
                 Optional<MemorySegment> sg = lib.find("cblas_sgemm"), dg = lib.find("cblas_dgemm"), ev = lib.find("dsyevd_"),
-                        pf = lib.find("dpotrf_"), ps = lib.find("dpotrs_");
-                if (sg.isEmpty() || dg.isEmpty() || ev.isEmpty() || pf.isEmpty() || ps.isEmpty()) continue;
+                        pf = lib.find("dpotrf_"), ps = lib.find("dpotrs_"),
+                        gt = lib.find("openblas_get_num_threads"), st = lib.find("openblas_set_num_threads");
+                if (sg.isEmpty() || dg.isEmpty() || ev.isEmpty() || pf.isEmpty() || ps.isEmpty() || gt.isEmpty() || st.isEmpty()) continue;
                 Linker.Option critical = Linker.Option.critical(true);
                 FunctionDescriptor sgd = FunctionDescriptor.ofVoid(I, I, I, I, I, I, ValueLayout.JAVA_FLOAT, A, I, A, I,
                         ValueLayout.JAVA_FLOAT, A, I);
@@ -63,7 +66,9 @@ final class OpenBlasLinAlg extends CpuDenseLinAlg {
                         linker.downcallHandle(dg.get(), dgd, critical), linker.downcallHandle(ev.get(), evd),
                         // dpotrf_(uplo, n, a, lda, info, len(uplo)); dpotrs_(uplo, n, nrhs, a, lda, b, ldb, info, len(uplo))
                         linker.downcallHandle(pf.get(), FunctionDescriptor.ofVoid(A, A, A, A, A, ValueLayout.JAVA_LONG), critical),
-                        linker.downcallHandle(ps.get(), FunctionDescriptor.ofVoid(A, A, A, A, A, A, A, A, ValueLayout.JAVA_LONG), critical)));
+                        linker.downcallHandle(ps.get(), FunctionDescriptor.ofVoid(A, A, A, A, A, A, A, A, ValueLayout.JAVA_LONG), critical),
+                        linker.downcallHandle(gt.get(), FunctionDescriptor.of(I)),
+                        linker.downcallHandle(st.get(), FunctionDescriptor.ofVoid(I))));
             } catch (IllegalArgumentException | UnsatisfiedLinkError | IllegalCallerException e) {
                 // not installed here, or native access not enabled: stay on pure Java
             }
@@ -151,6 +156,33 @@ final class OpenBlasLinAlg extends CpuDenseLinAlg {
         }
         if (info[0] != 0) throw new ArithmeticException("LAPACK dpotrf/dpotrs returned info=" + info[0]);
         return true;
+    }
+
+    /** One task per Java worker thread with OpenBLAS single-threaded meanwhile (the thread count is global). */
+    @Override
+    public void forEachIndependent(int count, java.util.function.IntConsumer task) {
+        if (count <= 1) { // nothing to run side by side: keep OpenBLAS's threads for the one task
+            if (count == 1) task.accept(0);
+            return;
+        }
+        int threads;
+        try {
+            threads = (int) getThreads.invokeExact();
+            setThreads.invokeExact(1);
+        } catch (Throwable t) {
+            throw new IllegalStateException("openblas_set_num_threads failed: " + t, t);
+        }
+        try {
+            brain2img.util.Parallel.forRange(count, 1, (i0, i1) -> {
+                for (int i = i0; i < i1; i++) task.accept(i);
+            });
+        } finally {
+            try {
+                setThreads.invokeExact(threads);
+            } catch (Throwable t) {
+                throw new IllegalStateException("openblas_set_num_threads failed: " + t, t);
+            }
+        }
     }
 
     private static void check(MemorySegment info, String what) {

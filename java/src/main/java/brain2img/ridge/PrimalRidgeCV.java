@@ -5,14 +5,16 @@ import brain2img.tensor.Tensor;
 import brain2img.util.Parallel;
 
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
+import java.util.stream.IntStream;
 
 /**
- * {@link RidgeCV}'s cross-validation and refit when every training set is solved in the primal form (one
- * eigendecomposition of a p×p Gram matrix each), with the moments shared between the folds and the refit
- * instead of recomputed from every training set.
+ * {@link RidgeCV}'s cross-validation and refit when every training set is solved in the primal form (p×p
+ * systems), with the moments shared between the folds and the refit instead of recomputed from every training set.
  *
  * <p>X and Y are shifted once by their means over all samples (m, m_y; zero without intercept): Xg = X − 1mᵀ (n,p),
  * Yg = Y − 1m_yᵀ. Over all samples S = XgᵀXg (p,p) and P = XgᵀYg (p,t); over a fold's held-out rows
@@ -20,15 +22,18 @@ import java.util.function.Consumer;
  * <pre>
  *   G = S − T − n_tr·δδᵀ,   C = P − P_te − n_tr·δεᵀ,
  * </pre>
- * δ, ε the training means of Xg, Yg (p and t). With D = diag(scale) (standardisation) and D⁻¹GD⁻¹ = EᵀΛE (rows of
- * E the eigenvectors): Q = E·D⁻¹C (p,t); held-out predictions are Z·diag(1/(λ+α))·Q with Z = X_te,s·Eᵀ (X_te,s
- * the held-out rows centred and scaled by the training statistics); the refit's coefficients are
- * Eᵀ·diag(1/(λ+α_j))·Q on all samples. So a fold costs n_te·p·(p + t) multiply-adds for its moments and p²·t for Q,
- * where forming them from its training rows would cost n_tr·p·(p + t) and, through the basis XEᵀ, n_tr·p·(p + t) more.
+ * δ, ε the training means of Xg, Yg (p and t). With D = diag(scale) (standardisation) and G' = D⁻¹GD⁻¹, the held-out
+ * predictions for alpha α are M_α·D⁻¹C with M_α = X_te,s·(G' + αI)⁻¹ (n_te,p), X_te,s the held-out rows centred and
+ * scaled by the training statistics: one f64 Cholesky solve of G' + αI with the n_te held-out rows as right-hand
+ * sides per alpha (the alphas side by side), then one GEMM per alpha over all targets. The refit solves
+ * (G' + αI)W = D⁻¹C once per distinct chosen alpha for its targets. A fold thus costs n_te·p·(p + t) multiply-adds
+ * for its moments, A·(p³/3 + p²·n_te) for the solves and A·n_te·p·t for the scores; nothing is O(n_tr).
+ * Where G' + αI is not numerically positive definite (rank-deficient G, alpha below the rounding), the solves for
+ * that set fall back to G's eigendecomposition with negative eigenvalues taken as 0.
  *
- * <p>Memory beyond the inputs, b = 4 (f32) or 8 (f64): b·(n·p (Xg) + p·t (P, overwritten by the coefficients)
- * + 3·p² (S, T, the Gram/eigenvectors) + 2·n_te·p + n_te·p (Z)) plus target blocks of b·max(n, 2·n_te + 2p) bytes per
- * target, sized to {@link RidgeCV#BLOCK_BYTES}.
+ * <p>Memory beyond the inputs, b = 4 (f32) or 8 (f64): b·(n·p (Xg) + p·t (P, overwritten by the coefficients) + 2·p²
+ * (S, T) + (A + 1)·n_te·p (the M_α, X_te)) + 8·(3·p² + 3·n_te·p) (G' and two solves in flight) plus target blocks
+ * of b·max(n, 2·n_te + p) bytes per target, sized to {@link RidgeCV#BLOCK_BYTES}.
  */
 final class PrimalRidgeCV {
     private final DenseLinAlg la;
@@ -57,7 +62,7 @@ final class PrimalRidgeCV {
         n = x.dimInt(0);
         p = x.dimInt(1);
         t = y.dimInt(1);
-        long perColumn = (long) dt.bytes * Math.max(n, 2L * maxTest + 2L * p);
+        long perColumn = (long) dt.bytes * Math.max(n, 2L * maxTest + p);
         tb = targetBlock > 0 ? Math.min(targetBlock, t) : (int) Math.max(1, Math.min(t, RidgeCV.BLOCK_BYTES / perColumn));
         long t0 = System.nanoTime();
         boolean centre = opt.intercept();
@@ -115,14 +120,15 @@ final class PrimalRidgeCV {
     static Tensor[] solveRows(DenseLinAlg la, double[] g, Tensor b, double[] alphas, DType dt) {
         int m = b.dimInt(0), p = b.dimInt(1);
         Tensor[] out = new Tensor[alphas.length];
-        for (int a = 0; a < alphas.length; a++) {
+        boolean[] failed = new boolean[1];
+        la.forEachIndependent(alphas.length, a -> {
             double[] ga = g.clone();
             for (int i = 0; i < p; i++) ga[i * p + i] += alphas[a];
             Tensor x = Tensor.of(b.toDoubleArray(), m, p); // rows b_i → (G + αI)⁻¹b_i, the rows of B(G + αI)⁻¹ as G is symmetric
-            if (!la.choleskySolve(Tensor.of(ga, p, p), x)) return eigenSolveRows(la, g, b, alphas, dt);
-            out[a] = dt == DType.F64 ? x : x.to(dt);
-        }
-        return out;
+            if (la.choleskySolve(Tensor.of(ga, p, p), x)) out[a] = dt == DType.F64 ? x : x.to(dt);
+            else failed[0] = true;
+        });
+        return failed[0] ? eigenSolveRows(la, g, b, alphas, dt) : out;
     }
 
     /** B·Eᵀ·diag(1/(max(λ, 0) + α))·E for every alpha from G = EᵀΛE, in f64, returned in dt. */
@@ -173,8 +179,8 @@ final class PrimalRidgeCV {
 
     /**
      * Coefficients (p,t) and intercept (t) refitted on all samples, alpha per target: for each distinct alpha, one
-     * solve (G + αI)W = D⁻¹C for its targets (by rows: the targets' columns of D⁻¹C transposed, in blocks of at most
-     * tb), written over P. Also returns x_mean and x_scale.
+     * Cholesky solve (G + αI)W = D⁻¹C for its targets (as rows: their columns of D⁻¹C, at most tb at a time; the
+     * solves run side by side), written over P. Also returns x_mean and x_scale.
      */
     Tensor[] refit(double[] chosen) {
         long t0 = System.nanoTime();
@@ -186,40 +192,59 @@ final class PrimalRidgeCV {
         if (opt.intercept()) for (int j = 0; j < t; j++) eps[j] = ygSum[j] / n;
         double[] g = scaledGram(n, null, delta, scale);
         double[] distinct = Arrays.stream(chosen).distinct().sorted().toArray();
-        float[] pf = moments.heapFloats();
-        double[] pd = pf == null ? CpuDenseLinAlg.doubles(moments) : null;
+        List<int[]> parts = new ArrayList<>(); // the targets of one alpha, at most tb of them
+        List<Double> partAlpha = new ArrayList<>();
         for (double alpha : distinct) {
-            int[] cols = java.util.stream.IntStream.range(0, t).filter(j -> chosen[j] == alpha).toArray();
+            int[] cols = IntStream.range(0, t).filter(j -> chosen[j] == alpha).toArray();
             for (int r0 = 0; r0 < cols.length; r0 += tb) {
-                int[] part = Arrays.copyOfRange(cols, r0, Math.min(cols.length, r0 + tb));
-                int m = part.length;
-                double[] rhs = new double[m * p]; // row r: column part[r] of D⁻¹C, C = P − n·δεᵀ
-                Parallel.forRange(m, 16, (q0, q1) -> {
-                    for (int r = q0; r < q1; r++) {
-                        int j = part[r];
-                        for (int i = 0; i < p; i++) {
-                            double v = pf != null ? pf[i * t + j] : pd[i * t + j];
-                            rhs[r * p + i] = (v - n * delta[i] * eps[j]) / scale[i];
-                        }
-                    }
-                });
-                double[] w = CpuDenseLinAlg.doubles(solveRows(la, g, Tensor.of(rhs, m, p), new double[]{alpha}, DType.F64)[0]);
-                Parallel.forRange(m, 16, (q0, q1) -> {
-                    for (int r = q0; r < q1; r++) {
-                        int j = part[r];
-                        for (int i = 0; i < p; i++) {
-                            if (pf != null) pf[i * t + j] = (float) w[r * p + i];
-                            else pd[i * t + j] = w[r * p + i];
-                        }
-                    }
-                });
+                parts.add(Arrays.copyOfRange(cols, r0, Math.min(cols.length, r0 + tb)));
+                partAlpha.add(alpha);
             }
         }
+        la.forEachIndependent(parts.size(), k -> {
+            int[] part = parts.get(k);
+            Tensor rhs = correctedColumns(part, delta, scale, eps);
+            double[] ga = g.clone();
+            double alpha = partAlpha.get(k);
+            for (int i = 0; i < p; i++) ga[i * p + i] += alpha;
+            Tensor w = la.choleskySolve(Tensor.of(ga, p, p), rhs) ? rhs
+                    : eigenSolveRows(la, g, correctedColumns(part, delta, scale, eps), new double[]{alpha}, DType.F64)[0];
+            writeColumns(part, CpuDenseLinAlg.doubles(w));
+        });
         Tensor intercept = Tensor.allocateHeap(dt, t);
         if (opt.intercept()) for (int j = 0; j < t; j++) intercept.setDouble(j, yMean[j] + eps[j]);
         log.accept(String.format(Locale.ROOT, "refit on all %d rows (primal, Cholesky per distinct alpha: %d) in %.1f s",
                 n, distinct.length, (System.nanoTime() - t0) / 1e9));
         return new Tensor[]{moments, intercept, Tensor.of(stats[0], p).to(dt), Tensor.of(scale, p).to(dt)};
+    }
+
+    /** Rows r = columns part[r] of D⁻¹C over all samples, C = P − n·δεᵀ: (part.length, p) in f64. */
+    private Tensor correctedColumns(int[] part, double[] delta, double[] scale, double[] eps) {
+        int m = part.length;
+        double[] rhs = new double[m * p];
+        float[] pf = moments.heapFloats();
+        double[] pd = pf == null ? CpuDenseLinAlg.doubles(moments) : null;
+        for (int r = 0; r < m; r++) {
+            int j = part[r];
+            for (int i = 0; i < p; i++) {
+                double v = pf != null ? pf[i * t + j] : pd[i * t + j];
+                rhs[r * p + i] = (v - n * delta[i] * eps[j]) / scale[i];
+            }
+        }
+        return Tensor.of(rhs, m, p);
+    }
+
+    /** Writes the rows of w (part.length, p) as the columns part[r] of P (now the coefficients). */
+    private void writeColumns(int[] part, double[] w) {
+        float[] pf = moments.heapFloats();
+        double[] pd = pf == null ? CpuDenseLinAlg.doubles(moments) : null;
+        for (int r = 0; r < part.length; r++) {
+            int j = part[r];
+            for (int i = 0; i < p; i++) {
+                if (pf != null) pf[i * t + j] = (float) w[r * p + i];
+                else pd[i * t + j] = w[r * p + i];
+            }
+        }
     }
 
     /**

@@ -3,6 +3,7 @@ package brain2img.ridge;
 import brain2img.backend.Backend;
 import brain2img.tensor.DType;
 import brain2img.tensor.Tensor;
+import brain2img.util.Parallel;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -264,6 +265,7 @@ public final class RidgeCV {
     public static void requireFinite(Tensor m, String what) {
         if (!m.dtype().isFloating()) throw new IllegalArgumentException(what + ": expected floating-point values, got " + m.shapeString());
         long cols = m.rank() == 2 ? m.dim(1) : 1, n = m.numel();
+        if (allFinite(m)) return; // the common case, checked on the heap array; the scan below finds the place
         for (long i = 0; i < n; i++) {
             double v = m.getDouble(i);
             if (!Double.isFinite(v)) {
@@ -271,6 +273,21 @@ public final class RidgeCV {
                         + " (NaN and infinity are not allowed)");
             }
         }
+    }
+
+    /** True when m is a heap f32 or f64 tensor without NaN or infinity (false also when it is neither). */
+    private static boolean allFinite(Tensor m) {
+        float[] f = m.heapFloats();
+        double[] d = m.heapDoubles();
+        if (f == null && d == null) return false;
+        boolean[] bad = new boolean[1];
+        Parallel.forRange(f != null ? f.length : d.length, 1 << 16, (i0, i1) -> {
+            double acc = 0; // 0·v is NaN exactly when v is NaN or ±∞
+            if (f != null) for (int i = i0; i < i1; i++) acc += f[i] * 0f;
+            else for (int i = i0; i < i1; i++) acc += d[i] * 0;
+            if (acc != 0) bad[0] = true;
+        });
+        return !bad[0];
     }
 
     private static String joined(double[] v) {
