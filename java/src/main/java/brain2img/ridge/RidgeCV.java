@@ -20,12 +20,14 @@ import java.util.function.Consumer;
  * scaled by the training std, ddof 0); score = R² on the held-out fold with SST around the held-out mean,
  * averaged over folds; best mean score wins, ties to the larger alpha; final refit on all samples.
  *
- * <p>Work: one symmetric eigendecomposition per fold plus one for the refit ({@link RidgeSolve}); targets
- * are processed in blocks of tb columns, alphas one at a time inside a block. Peak memory beyond the
+ * <p>Work: when every training set has at least p rows (or the solver is forced PRIMAL), {@link PrimalRidgeCV}:
+ * moments shared between folds, one Cholesky solve per fold and alpha, one per distinct chosen alpha in the refit.
+ * Otherwise one symmetric eigendecomposition per fold plus one for the refit ({@link RidgeSolve}); targets are
+ * processed in blocks of tb columns, alphas one at a time inside a block. Peak memory of that path beyond the
  * inputs and the (p,t) result, in bytes with b = 4 (f32) or 8 (f64):
  * b·(2·n·p + 2·r² + nTr·r + 2·nTe·r) + 16·r² (the f64 matrix and eigenvector work) + b·tb·(nTr + r + 2·nTe + p) +
  * 8·A·t (scores), where r = min(p, nTr) for AUTO; tb is sized so the per-block term stays under
- * {@link #BLOCK_BYTES}. At n=4000, p=2000, t=6400, f32 that is ≈ 0.45 GB.
+ * {@link #BLOCK_BYTES}.
  */
 public final class RidgeCV {
     /** Budget for the per-target-block buffers (Y blocks, Q, predictions, coefficient block). */
