@@ -178,6 +178,8 @@ public final class RidgeCommand implements Runnable {
         @Option(names = "--nsd", description = "The NSD-size problem: n=24980, p=15724, t=59136, 7 alphas, 5 folds, --reference none"
                 + " (size options given explicitly still apply).")
         boolean nsd;
+        @Option(names = "--verbose", description = "Also print the fit's time by kind: GEMM, eigendecomposition, the rest.")
+        boolean verbose;
         @Mixin
         DeviceOption device;
         @Spec
@@ -197,7 +199,7 @@ public final class RidgeCommand implements Runnable {
             };
             boolean f64 = isF64(dtype);
             try (Backend be = device.open()) {
-                RidgeBench.run(be, n, p, t, alphas, folds, f64, ref, System.out);
+                RidgeBench.run(be, n, p, t, alphas, folds, f64, ref, verbose, System.out);
             }
             return 0;
         }

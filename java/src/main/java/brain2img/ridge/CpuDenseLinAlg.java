@@ -53,6 +53,51 @@ public class CpuDenseLinAlg implements DenseLinAlg {
         return SymmetricEigen.decompose(doubles(a), a.dimInt(0));
     }
 
+    @Override
+    public boolean choleskySolve(Tensor a, Tensor b) {
+        int n = a.dimInt(0), m = b.dimInt(0);
+        if (a.rank() != 2 || a.dim(1) != n || b.rank() != 2 || b.dim(1) != n) {
+            throw new IllegalArgumentException("choleskySolve: " + a.shapeString() + " and " + b.shapeString() + " do not fit");
+        }
+        double[] l = doubles(a), x = doubles(b);
+        if (!cholesky(l, n)) return false;
+        Parallel.forRange(m, 4, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int o = r * n;
+                for (int i = 0; i < n; i++) { // L z = b
+                    x[o + i] = (x[o + i] - DoubleGemm.dot(l, i * n, x, o, i)) / l[i * n + i];
+                }
+                for (int i = n - 1; i >= 0; i--) { // Lᵀ x = z, with column i of L read through the upper triangle
+                    double v = x[o + i];
+                    for (int q = i + 1; q < n; q++) v -= l[i * n + q] * x[o + q];
+                    x[o + i] = v / l[i * n + i];
+                }
+            }
+        });
+        return true;
+    }
+
+    /**
+     * In place: the lower triangle of a (n,n, row-major) becomes L with A = LLᵀ and the upper triangle Lᵀ (so the
+     * back substitution reads rows). False when a pivot is not positive.
+     */
+    private static boolean cholesky(double[] a, int n) {
+        for (int j = 0; j < n; j++) {
+            double d = a[j * n + j] - DoubleGemm.dot(a, j * n, a, j * n, j);
+            if (!(d > 0)) return false;
+            double ljj = Math.sqrt(d);
+            a[j * n + j] = ljj;
+            final int jj = j;
+            Parallel.forRange(n - j - 1, 64, (i0, i1) -> {
+                for (int i = jj + 1 + i0; i < jj + 1 + i1; i++) {
+                    a[i * n + jj] = (a[i * n + jj] - DoubleGemm.dot(a, i * n, a, jj * n, jj)) / ljj;
+                }
+            });
+        }
+        for (int i = 0; i < n; i++) for (int q = i + 1; q < n; q++) a[i * n + q] = a[q * n + i];
+        return true;
+    }
+
     static double[] doubles(Tensor t) {
         double[] d = t.heapDoubles();
         if (d == null) throw new IllegalArgumentException("expected a heap f64 tensor, got " + t.shapeString());

@@ -30,6 +30,23 @@ public interface DenseLinAlg {
      */
     double[] eigh(Tensor a);
 
+    /**
+     * Solves A·xᵢ = bᵢ for the symmetric positive definite f64 matrix a (n,n) (both triangles filled) and each
+     * row bᵢ of the f64 matrix b (m,n), in place: b's rows become the solutions, a its Cholesky factor (contents
+     * unspecified). Returns false, with a and b unspecified, when a is not numerically positive definite.
+     */
+    boolean choleskySolve(Tensor a, Tensor b);
+
+    /**
+     * Runs task(0..count−1), independent of each other, possibly concurrently. An implementation with a threaded
+     * BLAS runs them one per core with single-threaded kernels inside: on a machine shared with other jobs,
+     * independent factorizations keep the cores busy where a threaded one waits at every step for a descheduled
+     * thread. The default runs them in order.
+     */
+    default void forEachIndependent(int count, java.util.function.IntConsumer task) {
+        for (int i = 0; i < count; i++) task.accept(i);
+    }
+
     /** Implemented by backends that bring their own dense linear algebra. */
     interface Provider {
         DenseLinAlg denseLinAlg();

@@ -4,7 +4,7 @@ import brain2img.tensor.DType;
 import brain2img.tensor.Tensor;
 import brain2img.util.Parallel;
 
-/** The element-wise loops of the CV scoring that run once per alpha, on the heap arrays directly (f32 or f64). */
+/** The element-wise loops of the ridge engine, multi-threaded, on the heap arrays directly (f32 or f64). */
 final class Kernels {
     private Kernels() {}
 
@@ -32,27 +32,85 @@ final class Kernels {
         }
     }
 
-    /** sse[j] += Σ_i (a[i, j] − b[i, j])² in double, for a, b (rows, sse.length) of the same dtype. */
-    static void addSquaredDifferences(Tensor a, Tensor b, double[] sse) {
+    /**
+     * sse[j] += Σ_i (a[i, j] − off[j] − b[i, j])² in double, for a, b (rows, sse.length) of the same dtype;
+     * off null means 0 (a held-out target block, an offset that moves it to the training mean, a prediction).
+     */
+    static void addSquaredDifferences(Tensor a, double[] off, Tensor b, double[] sse) {
         int rows = a.dimInt(0), cols = a.dimInt(1);
         float[] af = a.heapFloats(), bf = b.heapFloats();
         double[] ad = af == null ? CpuDenseLinAlg.doubles(a) : null, bd = af == null ? CpuDenseLinAlg.doubles(b) : null;
+        double[] o = off != null ? off : new double[cols];
         // split over columns so each thread owns its part of sse
         Parallel.forRange(cols, 256, (j0, j1) -> {
             for (int i = 0; i < rows; i++) {
                 int base = i * cols;
                 if (af != null) {
                     for (int j = j0; j < j1; j++) {
-                        double d = (double) af[base + j] - bf[base + j];
+                        double d = (double) af[base + j] - o[j] - bf[base + j];
                         sse[j] += d * d;
                     }
                 } else {
                     for (int j = j0; j < j1; j++) {
-                        double d = ad[base + j] - bd[base + j];
+                        double d = ad[base + j] - o[j] - bd[base + j];
                         sse[j] += d * d;
                     }
                 }
             }
         });
+    }
+
+    /**
+     * A new (rows.length, c1−c0) tensor of dtype dt with out[i, j] = (src[rows[i], c0+j] − sub[c0+j]) / div[c0+j]:
+     * selected rows and columns of a 2-D float tensor, shifted and scaled per column, in double. rows null = all
+     * rows; sub null = no shift; div null = no scaling.
+     */
+    static Tensor centredRows(Tensor src, int[] rows, int c0, int c1, double[] sub, double[] div, DType dt) {
+        int cols = src.dimInt(1), w = c1 - c0, nr = rows == null ? src.dimInt(0) : rows.length;
+        Tensor out = Tensor.allocateHeap(dt, nr, w);
+        float[] sf = src.heapFloats(), of = out.heapFloats();
+        double[] sd = src.heapDoubles(), od = out.heapDoubles();
+        Parallel.forRange(nr, 8, (i0, i1) -> {
+            double[] v = new double[w];
+            for (int i = i0; i < i1; i++) {
+                long base = (long) (rows == null ? i : rows[i]) * cols + c0;
+                if (sf != null) for (int j = 0; j < w; j++) v[j] = sf[(int) base + j];
+                else if (sd != null) for (int j = 0; j < w; j++) v[j] = sd[(int) base + j];
+                else for (int j = 0; j < w; j++) v[j] = src.getDouble(base + j);
+                if (sub != null) for (int j = 0; j < w; j++) v[j] -= sub[c0 + j];
+                if (div != null) for (int j = 0; j < w; j++) v[j] /= div[c0 + j];
+                int o = i * w;
+                if (of != null) for (int j = 0; j < w; j++) of[o + j] = (float) v[j];
+                else for (int j = 0; j < w; j++) od[o + j] = v[j];
+            }
+        });
+        return out;
+    }
+
+    /** Column sums in double of a 2-D float tensor (rows, cols). */
+    static double[] columnSums(Tensor m) {
+        return columnSums(m, null, null);
+    }
+
+    /**
+     * Column sums in double over the given rows (null = all) of a 2-D float tensor (rows, cols); with centre
+     * non-null, the sums of squared deviations Σ (m[i, j] − centre[j])² instead.
+     */
+    static double[] columnSums(Tensor m, int[] rows, double[] centre) {
+        int cols = m.dimInt(1), nr = rows == null ? m.dimInt(0) : rows.length;
+        double[] sum = new double[cols];
+        float[] f = m.heapFloats();
+        double[] d = m.heapDoubles();
+        Parallel.forRange(cols, 256, (j0, j1) -> {
+            for (int r = 0; r < nr; r++) {
+                long base = (long) (rows == null ? r : rows[r]) * cols;
+                for (int j = j0; j < j1; j++) {
+                    double v = f != null ? f[(int) base + j] : d != null ? d[(int) base + j] : m.getDouble(base + j);
+                    if (centre == null) sum[j] += v;
+                    else sum[j] += (v - centre[j]) * (v - centre[j]);
+                }
+            }
+        });
+        return sum;
     }
 }

@@ -15,8 +15,9 @@ import java.util.Optional;
 
 /**
  * Dense linear algebra from a system OpenBLAS (and its LAPACK) through the FFM API: {@code cblas_sgemm},
- * {@code cblas_dgemm} (row-major, called on the Java heap arrays directly as critical downcalls) and
- * {@code dsyevd_} (divide and conquer, on a native copy). Found by {@link #load()}; absent libraries
+ * {@code cblas_dgemm} (row-major, called on the Java heap arrays directly as critical downcalls),
+ * {@code dsyevd_} (divide and conquer, on a native copy) and {@code dpotrf_}/{@code dpotrs_} (Cholesky solves, on
+ * the heap arrays). Found by {@link #load()}; absent libraries
  * leave the pure-Java implementation in charge. {@code -Dbrain2img.blas=off} disables it,
  * {@code -Dbrain2img.blas=/path/libopenblas.so} picks a library.
  */
@@ -26,10 +27,15 @@ final class OpenBlasLinAlg extends CpuDenseLinAlg {
     private static final ValueLayout A = ValueLayout.ADDRESS;
 
     private final String library;
-    private final MethodHandle sgemm, dgemm, dsyevd;
+    private final MethodHandle sgemm, dgemm, dsyevd, dpotrf, dpotrs, getThreads, setThreads;
 
-    private OpenBlasLinAlg(String library, MethodHandle sgemm, MethodHandle dgemm, MethodHandle dsyevd) {
+    private OpenBlasLinAlg(String library, MethodHandle sgemm, MethodHandle dgemm, MethodHandle dsyevd,
+                           MethodHandle dpotrf, MethodHandle dpotrs, MethodHandle getThreads, MethodHandle setThreads) {
         this.library = library;
+        this.getThreads = getThreads;
+        this.setThreads = setThreads;
+        this.dpotrf = dpotrf;
+        this.dpotrs = dpotrs;
         this.sgemm = sgemm;
         this.dgemm = dgemm;
         this.dsyevd = dsyevd;
@@ -44,8 +50,10 @@ final class OpenBlasLinAlg extends CpuDenseLinAlg {
         for (String name : names) {
             try {
                 SymbolLookup lib = SymbolLookup.libraryLookup(name, Arena.global());
-                Optional<MemorySegment> sg = lib.find("cblas_sgemm"), dg = lib.find("cblas_dgemm"), ev = lib.find("dsyevd_");
-                if (sg.isEmpty() || dg.isEmpty() || ev.isEmpty()) continue;
+                Optional<MemorySegment> sg = lib.find("cblas_sgemm"), dg = lib.find("cblas_dgemm"), ev = lib.find("dsyevd_"),
+                        pf = lib.find("dpotrf_"), ps = lib.find("dpotrs_"),
+                        gt = lib.find("openblas_get_num_threads"), st = lib.find("openblas_set_num_threads");
+                if (sg.isEmpty() || dg.isEmpty() || ev.isEmpty() || pf.isEmpty() || ps.isEmpty() || gt.isEmpty() || st.isEmpty()) continue;
                 Linker.Option critical = Linker.Option.critical(true);
                 FunctionDescriptor sgd = FunctionDescriptor.ofVoid(I, I, I, I, I, I, ValueLayout.JAVA_FLOAT, A, I, A, I,
                         ValueLayout.JAVA_FLOAT, A, I);
@@ -55,7 +63,12 @@ final class OpenBlasLinAlg extends CpuDenseLinAlg {
                 FunctionDescriptor evd = FunctionDescriptor.ofVoid(A, A, A, A, A, A, A, A, A, A, A,
                         ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG);
                 return Optional.of(new OpenBlasLinAlg(name, linker.downcallHandle(sg.get(), sgd, critical),
-                        linker.downcallHandle(dg.get(), dgd, critical), linker.downcallHandle(ev.get(), evd)));
+                        linker.downcallHandle(dg.get(), dgd, critical), linker.downcallHandle(ev.get(), evd),
+                        // dpotrf_(uplo, n, a, lda, info, len(uplo)); dpotrs_(uplo, n, nrhs, a, lda, b, ldb, info, len(uplo))
+                        linker.downcallHandle(pf.get(), FunctionDescriptor.ofVoid(A, A, A, A, A, ValueLayout.JAVA_LONG), critical),
+                        linker.downcallHandle(ps.get(), FunctionDescriptor.ofVoid(A, A, A, A, A, A, A, A, ValueLayout.JAVA_LONG), critical),
+                        linker.downcallHandle(gt.get(), FunctionDescriptor.of(I)),
+                        linker.downcallHandle(st.get(), FunctionDescriptor.ofVoid(I))));
             } catch (IllegalArgumentException | UnsatisfiedLinkError | IllegalCallerException e) {
                 // not installed here, or native access not enabled: stay on pure Java
             }
@@ -65,7 +78,7 @@ final class OpenBlasLinAlg extends CpuDenseLinAlg {
 
     @Override
     public String describe() {
-        return "OpenBLAS (" + library + ": cblas_sgemm/cblas_dgemm, LAPACK dsyevd)";
+        return "OpenBLAS (" + library + ": cblas_sgemm/cblas_dgemm, LAPACK dsyevd/dpotrf/dpotrs)";
     }
 
     @Override
@@ -119,6 +132,56 @@ final class OpenBlasLinAlg extends CpuDenseLinAlg {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException("OpenBLAS dsyevd failed: " + t, t);
+        }
+    }
+
+    @Override
+    public boolean choleskySolve(Tensor a, Tensor b) {
+        int n = a.dimInt(0), m = b.dimInt(0);
+        if (a.rank() != 2 || a.dim(1) != n || b.rank() != 2 || b.dim(1) != n || a.dtype() != DType.F64 || b.dtype() != DType.F64) {
+            throw new IllegalArgumentException("choleskySolve: " + a.shapeString() + " and " + b.shapeString() + " do not fit");
+        }
+        if (n == 0 || m == 0) return true;
+        // column-major LAPACK sees the symmetric a unchanged and b (m,n) row-major as n×m: one right-hand side per column
+        MemorySegment uplo = MemorySegment.ofArray(new byte[]{'L'}), nn = MemorySegment.ofArray(new int[]{n});
+        MemorySegment nrhs = MemorySegment.ofArray(new int[]{m});
+        int[] info = new int[1];
+        MemorySegment is = MemorySegment.ofArray(info);
+        try {
+            dpotrf.invokeExact(uplo, nn, a.segment(), nn, is, 1L);
+            if (info[0] > 0) return false;
+            if (info[0] == 0) dpotrs.invokeExact(uplo, nn, nrhs, a.segment(), nn, b.segment(), nn, is, 1L);
+        } catch (Throwable t) {
+            throw new IllegalStateException("OpenBLAS dpotrf/dpotrs failed: " + t, t);
+        }
+        if (info[0] != 0) throw new ArithmeticException("LAPACK dpotrf/dpotrs returned info=" + info[0]);
+        return true;
+    }
+
+    /** One task per Java worker thread with OpenBLAS single-threaded meanwhile (the thread count is global). */
+    @Override
+    public void forEachIndependent(int count, java.util.function.IntConsumer task) {
+        if (count <= 1) { // nothing to run side by side: keep OpenBLAS's threads for the one task
+            if (count == 1) task.accept(0);
+            return;
+        }
+        int threads;
+        try {
+            threads = (int) getThreads.invokeExact();
+            setThreads.invokeExact(1);
+        } catch (Throwable t) {
+            throw new IllegalStateException("openblas_set_num_threads failed: " + t, t);
+        }
+        try {
+            brain2img.util.Parallel.forRange(count, 1, (i0, i1) -> {
+                for (int i = i0; i < i1; i++) task.accept(i);
+            });
+        } finally {
+            try {
+                setThreads.invokeExact(threads);
+            } catch (Throwable t) {
+                throw new IllegalStateException("openblas_set_num_threads failed: " + t, t);
+            }
         }
     }
 

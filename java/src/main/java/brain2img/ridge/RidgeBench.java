@@ -20,14 +20,15 @@ import java.util.SplittableRandom;
  *
  * <p>GFLOP/s use analytic counts: GEMMs as 2mnk, a symmetric eigendecomposition with vectors as 9r³
  * (Golub &amp; Van Loan's count for tridiagonalisation plus implicit QR with accumulated vectors), a Cholesky
- * factorisation as p³/3, two triangular solves with t right-hand sides as 2p²t. Element-wise work is not counted.
+ * factorisation as p³/3, two triangular solves with m right-hand sides as 2p²m. Element-wise work is not counted.
  */
 public final class RidgeBench {
     public enum Reference { ALL_FOLDS, ONE_FOLD, NONE }
 
     private RidgeBench() {}
 
-    public static void run(Backend be, int n, int p, int t, int na, int k, boolean f64, Reference ref, PrintStream out) {
+    /** verbose: also print where the fit's time went (GEMM, eigensolver, the rest). */
+    public static void run(Backend be, int n, int p, int t, int na, int k, boolean f64, Reference ref, boolean verbose, PrintStream out) {
         DenseLinAlg la = DenseLinAlg.forBackend(be);
         double[] alphas = new double[na];
         for (int i = 0; i < na; i++) alphas[i] = na == 1 ? 1 : Math.pow(10, -2 + 6.0 * i / (na - 1));
@@ -38,11 +39,13 @@ public final class RidgeBench {
 
         long t0 = System.nanoTime();
         double cpu0 = cpuSeconds();
-        RidgeModel m = RidgeCV.fit(la, xy[0], xy[1], opt, line -> out.printf(Locale.ROOT, "  [%6.1f s] %s%n",
+        TimedLinAlg timed = verbose ? new TimedLinAlg(la) : null;
+        RidgeModel m = RidgeCV.fit(verbose ? timed : la, xy[0], xy[1], opt, line -> out.printf(Locale.ROOT, "  [%6.1f s] %s%n",
                 (System.nanoTime() - t0) / 1e9, line), 0);
         double sec = (System.nanoTime() - t0) / 1e9, cpu = cpuSeconds() - cpu0;
+        if (verbose) out.println("ridge fit time by kind: " + timed.summary(sec));
         double flops = engineFlops(n, p, t, na, k);
-        out.printf(Locale.ROOT, "ridge fit (one eigendecomposition per fold): %.1f s wall (%.1f s process CPU), %.0f GFLOP → %.1f GFLOP/s (%.1f per CPU-second)%n",
+        out.printf(Locale.ROOT, "ridge fit: %.1f s wall (%.1f s process CPU), %.0f GFLOP → %.1f GFLOP/s (%.1f per CPU-second)%n",
                 sec, cpu, flops / 1e9, flops / sec / 1e9, flops / cpu / 1e9);
         if (ref == Reference.NONE) return;
         if (f64) {
@@ -101,21 +104,26 @@ public final class RidgeBench {
         return Math.sqrt(-2 * Math.log(1 - u)) * Math.cos(2 * Math.PI * v);
     }
 
-    /** FLOPs of {@link RidgeCV#fit} with the AUTO solver, fold sizes as numpy.array_split. */
+    /**
+     * FLOPs of {@link RidgeCV#fit} with the AUTO solver, fold sizes as numpy.array_split. Primal (p ≤ every n_train):
+     * moments XᵀX, XᵀY once; per fold the held-out moments, per alpha a Cholesky factorisation, its solve for the
+     * held-out rows and the predictions; the refit's factorisations (at most one per alpha) and solves for all targets.
+     * Kernel form: per fold the Gram matrix, its eigendecomposition, the projections and predictions; then the refit.
+     */
     public static double engineFlops(double n, double p, double t, double na, int k) {
         double total = 0;
+        boolean primal = p <= n - Folds.partSize((int) n, k, 0); // the first fold is the largest
+        if (primal) total += 2 * n * p * p + 2 * n * p * t + na * p * p * p / 3 + 2 * p * p * t;
         for (int f = 0; f < k; f++) {
             double nTe = Folds.partSize((int) n, k, f), nTr = n - nTe;
-            if (p <= nTr) {
-                total += 2 * nTr * p * p + 9 * p * p * p + 2 * nTr * p * p + 2 * nTe * p * p
-                        + 2 * p * nTr * t + 2 * nTe * p * t * na;
+            if (primal) {
+                total += 2 * nTe * p * p + 2 * nTe * p * t + na * (p * p * p / 3 + 2 * p * p * nTe + 2 * nTe * p * t);
             } else {
                 total += 2 * nTr * nTr * p + 9 * nTr * nTr * nTr + 2 * nTe * nTr * p + 2 * nTe * nTr * nTr
                         + 2 * nTr * nTr * t + 2 * nTe * nTr * t * na;
             }
         }
-        if (p <= n) total += 2 * n * p * p + 9 * p * p * p + 2 * n * p * p + 2 * p * n * t + 2 * p * p * t;
-        else total += 2 * n * n * p + 9 * n * n * n + 2 * n * n * t + 2 * n * n * t + 2 * n * p * t;
+        if (!primal) total += 2 * n * n * p + 9 * n * n * n + 2 * n * n * t + 2 * n * n * t + 2 * n * p * t;
         return total;
     }
 

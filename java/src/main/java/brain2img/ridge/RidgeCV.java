@@ -3,6 +3,7 @@ package brain2img.ridge;
 import brain2img.backend.Backend;
 import brain2img.tensor.DType;
 import brain2img.tensor.Tensor;
+import brain2img.util.Parallel;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -19,12 +20,14 @@ import java.util.function.Consumer;
  * scaled by the training std, ddof 0); score = R² on the held-out fold with SST around the held-out mean,
  * averaged over folds; best mean score wins, ties to the larger alpha; final refit on all samples.
  *
- * <p>Work: one symmetric eigendecomposition per fold plus one for the refit ({@link RidgeSolve}); targets
- * are processed in blocks of tb columns, alphas one at a time inside a block. Peak memory beyond the
+ * <p>Work: when every training set has at least p rows (or the solver is forced PRIMAL), {@link PrimalRidgeCV}:
+ * moments shared between folds, one Cholesky solve per fold and alpha, one per distinct chosen alpha in the refit.
+ * Otherwise one symmetric eigendecomposition per fold plus one for the refit ({@link RidgeSolve}); targets are
+ * processed in blocks of tb columns, alphas one at a time inside a block. Peak memory of that path beyond the
  * inputs and the (p,t) result, in bytes with b = 4 (f32) or 8 (f64):
  * b·(2·n·p + 2·r² + nTr·r + 2·nTe·r) + 16·r² (the f64 matrix and eigenvector work) + b·tb·(nTr + r + 2·nTe + p) +
  * 8·A·t (scores), where r = min(p, nTr) for AUTO; tb is sized so the per-block term stays under
- * {@link #BLOCK_BYTES}. At n=4000, p=2000, t=6400, f32 that is ≈ 0.45 GB.
+ * {@link #BLOCK_BYTES}.
  */
 public final class RidgeCV {
     /** Budget for the per-target-block buffers (Y blocks, Q, predictions, coefficient block). */
@@ -46,6 +49,22 @@ public final class RidgeCV {
         int na = alphas.length, k = opt.folds();
         int[] fold = Folds.assign(n, k, opt.groups());
         double[][] score = new double[na][t];
+        boolean allPrimal = true;
+        int maxTest = 0;
+        for (int f = 0; f < k; f++) {
+            int nTe = Folds.rows(fold, f, true).length;
+            maxTest = Math.max(maxTest, nTe);
+            allPrimal &= !useKernel(opt.solver(), p, n - nTe);
+        }
+        if (allPrimal) { // then the refit on all n ≥ n_train rows is primal too
+            PrimalRidgeCV primal = new PrimalRidgeCV(la, x, y, opt, dt, maxTest, targetBlock, log);
+            primal.crossValidate(fold, k, alphas, score);
+            for (double[] row : score) for (int j = 0; j < t; j++) row[j] /= k;
+            double[] chosen = choose(alphas, score, opt.perTarget());
+            Tensor[] fit = primal.refit(chosen);
+            return new RidgeModel(fit[0], fit[1], Tensor.of(chosen.clone(), t), scoreTensor(score), fit[2], fit[3],
+                    metadata(opt, la, n, p, t, solverName(false), solverName(false)));
+        }
         String cvSolvers = null;
         for (int f = 0; f < k; f++) {
             long t0 = System.nanoTime();
@@ -74,11 +93,17 @@ public final class RidgeCV {
         refit(s, y, chosen, opt.intercept(), blockSize(targetBlock, t, dt, s, 0), coef, intercept);
         log.accept(String.format(Locale.ROOT, "refit on all %d rows (%s) in %.1f s", n, solverName(kernel), (System.nanoTime() - t0) / 1e9));
 
-        Tensor cv = Tensor.allocateHeap(DType.F64, na, t);
-        for (int a = 0; a < na; a++) for (int j = 0; j < t; j++) cv.setDouble((long) a * t + j, score[a][j]);
         Map<String, String> meta = metadata(opt, la, n, p, t, cvSolvers, solverName(kernel));
         Tensor mean = Tensor.of(s.mean.clone(), p).to(dt), scale = Tensor.of(s.scale.clone(), p).to(dt);
-        return new RidgeModel(coef, intercept, Tensor.of(chosen.clone(), t), cv, mean, scale, meta);
+        return new RidgeModel(coef, intercept, Tensor.of(chosen.clone(), t), scoreTensor(score), mean, scale, meta);
+    }
+
+    /** The mean CV scores as the model's f64 (alphas, targets) tensor. */
+    private static Tensor scoreTensor(double[][] score) {
+        int na = score.length, t = score[0].length;
+        Tensor cv = Tensor.allocateHeap(DType.F64, na, t);
+        for (int a = 0; a < na; a++) for (int j = 0; j < t; j++) cv.setDouble((long) a * t + j, score[a][j]);
+        return cv;
     }
 
     /** Final coefficients (p,t) and intercept (t) on all samples, target block by block, alpha per target. */
@@ -158,7 +183,7 @@ public final class RidgeCV {
                 Kernels.scaleColumns(z, dinv, zd);
                 la.matmul(false, false, zd, q, pred);
                 Arrays.fill(sse, 0);
-                Kernels.addSquaredDifferences(yte, pred, sse);
+                Kernels.addSquaredDifferences(yte, null, pred, sse);
                 for (int j = 0; j < w; j++) score[a][c0 + j] += RidgeScores.r2(sse[j], sst[j]);
             }
         }
@@ -242,6 +267,7 @@ public final class RidgeCV {
     public static void requireFinite(Tensor m, String what) {
         if (!m.dtype().isFloating()) throw new IllegalArgumentException(what + ": expected floating-point values, got " + m.shapeString());
         long cols = m.rank() == 2 ? m.dim(1) : 1, n = m.numel();
+        if (allFinite(m)) return; // the common case, checked on the heap array; the scan below finds the place
         for (long i = 0; i < n; i++) {
             double v = m.getDouble(i);
             if (!Double.isFinite(v)) {
@@ -249,6 +275,21 @@ public final class RidgeCV {
                         + " (NaN and infinity are not allowed)");
             }
         }
+    }
+
+    /** True when m is a heap f32 or f64 tensor without NaN or infinity (false also when it is neither). */
+    private static boolean allFinite(Tensor m) {
+        float[] f = m.heapFloats();
+        double[] d = m.heapDoubles();
+        if (f == null && d == null) return false;
+        boolean[] bad = new boolean[1];
+        Parallel.forRange(f != null ? f.length : d.length, 1 << 16, (i0, i1) -> {
+            double acc = 0; // 0·v is NaN exactly when v is NaN or ±∞
+            if (f != null) for (int i = i0; i < i1; i++) acc += f[i] * 0f;
+            else for (int i = i0; i < i1; i++) acc += d[i] * 0;
+            if (acc != 0) bad[0] = true;
+        });
+        return !bad[0];
     }
 
     private static String joined(double[] v) {

@@ -88,14 +88,10 @@ final class RidgeSolve {
         double[] mean = new double[p], scale = new double[p];
         java.util.Arrays.fill(scale, 1);
         if (!center && !standardize) return new double[][]{mean, scale};
-        double[] mu = new double[p], ss = new double[p];
-        for (int i : rows) for (int j = 0; j < p; j++) mu[j] += x.getDouble((long) i * p + j);
+        double[] mu = Kernels.columnSums(x, rows, null);
         for (int j = 0; j < p; j++) mu[j] /= rows.length;
         if (standardize) {
-            for (int i : rows) for (int j = 0; j < p; j++) {
-                double d = x.getDouble((long) i * p + j) - mu[j];
-                ss[j] += d * d;
-            }
+            double[] ss = Kernels.columnSums(x, rows, mu);
             for (int j = 0; j < p; j++) {
                 double sd = Math.sqrt(ss[j] / rows.length);
                 scale[j] = sd == 0 ? 1 : sd;

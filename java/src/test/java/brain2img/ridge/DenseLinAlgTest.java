@@ -137,4 +137,68 @@ class DenseLinAlgTest {
             }
         }
     }
+
+    /** A random symmetric positive definite matrix XᵀX + I (n,n) and m random right-hand sides as rows. */
+    static double[][] spdAndRows(int n, int m, Random r) {
+        double[] x = new double[2 * n * n], a = new double[n * n], b = new double[m * n];
+        for (int i = 0; i < x.length; i++) x[i] = r.nextGaussian();
+        for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) {
+            double s = i == j ? 1 : 0;
+            for (int k = 0; k < 2 * n; k++) s += x[k * n + i] * x[k * n + j];
+            a[i * n + j] = s;
+        }
+        for (int i = 0; i < b.length; i++) b[i] = r.nextGaussian();
+        return new double[][]{a, b};
+    }
+
+    /** max |x − ref| over rows x_i = A⁻¹b_i, ref from Commons Math's Cholesky solver. */
+    static double choleskyError(DenseLinAlg la, int n, int m, long seed) {
+        double[][] ab = spdAndRows(n, m, new Random(seed));
+        double[][] rows = new double[n][n];
+        for (int i = 0; i < n; i++) System.arraycopy(ab[0], i * n, rows[i], 0, n);
+        var solver = new org.apache.commons.math3.linear.CholeskyDecomposition(new Array2DRowRealMatrix(rows)).getSolver();
+        Tensor a = Tensor.of(ab[0].clone(), n, n), b = Tensor.of(ab[1].clone(), m, n);
+        assertTrue(la.choleskySolve(a, b), "positive definite");
+        double err = 0;
+        for (int r = 0; r < m; r++) {
+            double[] ref = solver.solve(new org.apache.commons.math3.linear.ArrayRealVector(Arrays.copyOfRange(ab[1], r * n, r * n + n))).toArray();
+            for (int i = 0; i < n; i++) err = Math.max(err, Math.abs(b.getDouble((long) r * n + i) - ref[i]));
+        }
+        return err;
+    }
+
+    @Test
+    void choleskySolveMatchesCommonsMathAndRefusesIndefinite() {
+        for (int n : new int[]{1, 7, 70}) assertTrue(choleskyError(la, n, 5, n) < 1e-12, "n=" + n);
+        // eigenvalues 3 and −1: not positive definite
+        assertTrue(!la.choleskySolve(Tensor.of(new double[]{1, 2, 2, 1}, 2, 2), Tensor.of(new double[]{1, 1}, 1, 2)));
+    }
+
+    @Test
+    void solveRowsUsesCholeskyOrFallsBackToClampedEigenvalues() {
+        Random r = new Random(11);
+        double c = Math.cos(0.3), s = Math.sin(0.3);
+        double[] rot = {c, -s, s, c}; // columns: eigenvectors
+        double[] b = {r.nextGaussian(), r.nextGaussian(), r.nextGaussian(), r.nextGaussian(), r.nextGaussian(), r.nextGaussian()};
+        // G = R diag(λ) Rᵀ; expected B·R·diag(1/(max(λ,0) + α))·Rᵀ
+        for (double[] lambda : new double[][]{{4, 1}, {1, -1}}) { // positive definite → Cholesky; indefinite → fallback
+            double alpha = 0.5;
+            double[] g = new double[4];
+            for (int i = 0; i < 2; i++) for (int j = 0; j < 2; j++) {
+                for (int k = 0; k < 2; k++) g[i * 2 + j] += rot[i * 2 + k] * lambda[k] * rot[j * 2 + k];
+            }
+            Tensor[] out = PrimalRidgeCV.solveRows(la, g, Tensor.of(b.clone(), 3, 2), new double[]{alpha, 2 * alpha}, DType.F64);
+            for (int a = 0; a < 2; a++) {
+                double al = alpha * (a + 1);
+                for (int row = 0; row < 3; row++) for (int j = 0; j < 2; j++) {
+                    double ref = 0;
+                    for (int k = 0; k < 2; k++) {
+                        double proj = b[row * 2] * rot[k] + b[row * 2 + 1] * rot[2 + k]; // (B R)_k
+                        ref += proj / (Math.max(lambda[k], 0) + al) * rot[j * 2 + k];
+                    }
+                    assertEquals(ref, out[a].getDouble(row * 2L + j), 1e-12, "λ=" + Arrays.toString(lambda) + " α=" + al);
+                }
+            }
+        }
+    }
 }

@@ -61,4 +61,23 @@ class OpenBlasLinAlgTest {
             assertTrue(err < (f64 ? 1e-10 : 1e-4), "coef relative difference " + err);
         }
     }
+
+    @Test
+    void choleskySolveMatchesCommonsMathAlsoSideBySide() {
+        DenseLinAlg blas = blas();
+        assertTrue(DenseLinAlgTest.choleskyError(blas, 120, 9, 5) < 1e-11);
+        assertTrue(!blas.choleskySolve(Tensor.of(new double[]{1, 2, 2, 1}, 2, 2), Tensor.of(new double[]{1, 1}, 1, 2)));
+        // the same solves run side by side (OpenBLAS single-threaded meanwhile) give the same answers, each task once
+        int tasks = 6;
+        double[] err = new double[tasks];
+        int[] runs = new int[tasks];
+        blas.forEachIndependent(tasks, k -> {
+            err[k] = DenseLinAlgTest.choleskyError(blas, 150, 40, k);
+            synchronized (runs) { runs[k]++; }
+        });
+        for (int k = 0; k < tasks; k++) {
+            assertEquals(1, runs[k]);
+            assertTrue(err[k] < 1e-11, "task " + k + ": error " + err[k]);
+        }
+    }
 }
