@@ -20,8 +20,10 @@ import java.util.function.Consumer;
  * and written to files; then any process scores a block of target columns over every fold and alpha
  * ({@link #scores}), the chosen alphas are picked from all blocks' scores ({@link #choose}), any process refits
  * a block's coefficients ({@link #refit}), and {@link #assemble} writes the same model file as {@code ridge fit}
- * (same tensors, same metadata). The arithmetic is RidgeCV's own, block by block, so a fit split into blocks of
- * w columns equals {@code RidgeCV} run with target blocks of w columns.
+ * (same tensors, same metadata). In the kernel form (p ≥ n) the arithmetic is RidgeCV's own, block by block,
+ * so a fit split into blocks of w columns equals {@code RidgeCV} run with target blocks of w columns bit for bit;
+ * in the primal form RidgeCV solves by Cholesky per alpha while the blocks reuse one eigendecomposition per fold,
+ * so the two agree in the chosen alphas and in the coefficients to rounding.
  *
  * <p>Files in the work folder: {@code fold-<f>.safetensors} (the fold's decomposition) and {@code fold-<f>.z.npy}
  * (its held-out rows in the eigenbasis), {@code refit.safetensors}; blocks write {@code coef-<c0>-<c1>.npy}

@@ -17,7 +17,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * RidgeBlocks (factorise once, score and refit target blocks anywhere, assemble) against RidgeCV on the same
- * problem: the model file is byte for byte the one RidgeCV writes with the same target block width.
+ * problem: in the kernel form the model file is byte for byte the one RidgeCV writes with the same target block
+ * width; in the primal form (RidgeCV: Cholesky per alpha) the same alphas and coefficients to rounding.
  */
 class RidgeBlocksTest {
     @Test
@@ -49,9 +50,12 @@ class RidgeBlocksTest {
         RidgeBlocks.assemble(pr, la, blocks, chosen, score).save(dir.resolve("blocks.safetensors"));
 
         RidgeCV.fit(la, xt, yt, opt, null, width).save(dir.resolve("ridgecv.safetensors"));
-        assertArrayEquals(Files.readAllBytes(dir.resolve("ridgecv.safetensors")), Files.readAllBytes(dir.resolve("blocks.safetensors")), dir.toString());
+        if (p >= n) { // the kernel form: RidgeCV's arithmetic exactly, so the file is the same byte for byte
+            assertArrayEquals(Files.readAllBytes(dir.resolve("ridgecv.safetensors")), Files.readAllBytes(dir.resolve("blocks.safetensors")), dir.toString());
+        }
 
-        // and against RidgeCV's own block size (all targets at once): the same alphas, coefficients to rounding
+        // for n > p RidgeCV solves by Cholesky per alpha while the blocks reuse one eigendecomposition per fold:
+        // against RidgeCV (all targets at once) the same alphas, coefficients to rounding
         RidgeModel whole = RidgeCV.fit(la, xt, yt, opt, null, 0);
         try (SafeTensors b = SafeTensors.open(dir.resolve("blocks.safetensors"))) {
             assertArrayEquals(whole.alpha().toDoubleArray(), b.get("alpha").toDoubleArray());
