@@ -10,11 +10,11 @@ final class Layers {
 
     /**
      * A convolution with its bias (the folded BatchNorm's shift where there is one): w (O,C/groups,kh,kw).
-     * Square stride and padding, as in all of torchvision's CNNs here.
+     * Square stride as in all of torchvision's CNNs here; padding per axis (Inception's 1×7 and 7×1 kernels).
      */
-    record Conv(Tensor w, Tensor b, int groups, int stride, int pad) {
+    record Conv(Tensor w, Tensor b, int groups, int stride, int padH, int padW) {
         Tensor apply(Tape t, Tensor x) {
-            return t.conv2d(x, w, b, groups, stride, stride, pad, pad, pad, pad);
+            return t.conv2d(x, w, b, groups, stride, stride, padH, padH, padW, padW);
         }
 
         int outChannels() { return w.dimInt(0); }
@@ -33,6 +33,14 @@ final class Layers {
      * anything is missing or mis-shaped.
      */
     static Conv conv(Params p, String key, boolean bias, String bn, double eps, long in, int groups, int stride, int pad) {
+        return conv(p, key, bias, bn, eps, in, groups, stride, pad, pad);
+    }
+
+    /** Padding "same" for odd kernels, (kh−1)/2 by (kw−1)/2, read off the weight's shape. */
+    static final int SAME = -1;
+
+    static Conv conv(Params p, String key, boolean bias, String bn, double eps, long in, int groups, int stride,
+                     int padH, int padW) {
         Tensor w = p.host(key + ".weight", -1, in < 0 ? -1 : in / groups, -1, -1);
         Tensor b = bias ? p.host(key + ".bias", w == null ? -1 : w.dim(0)) : null;
         if (w == null || (bias && b == null)) return null;
@@ -41,7 +49,8 @@ final class Layers {
             return null;
         }
         int o = w.dimInt(0);
-        if (bn == null) return new Conv(p.backend().upload(w), b == null ? null : p.backend().upload(b), groups, stride, pad);
+        int ph = padH == SAME ? (w.dimInt(2) - 1) / 2 : padH, pw = padW == SAME ? (w.dimInt(3) - 1) / 2 : padW;
+        if (bn == null) return new Conv(p.backend().upload(w), b == null ? null : p.backend().upload(b), groups, stride, ph, pw);
         Tensor gamma = p.host(bn + ".weight", o), beta = p.host(bn + ".bias", o);
         Tensor mean = p.host(bn + ".running_mean", o), var = p.host(bn + ".running_var", o);
         if (gamma == null || beta == null || mean == null || var == null) return null;
@@ -55,7 +64,7 @@ final class Layers {
             bf[c] = (float) ((b0 - mean.getFloat(c)) * s + beta.getFloat(c));
         }
         Backend be = p.backend();
-        return new Conv(be.upload(Tensor.of(wf, w.shape())), be.upload(Tensor.of(bf, o)), groups, stride, pad);
+        return new Conv(be.upload(Tensor.of(wf, w.shape())), be.upload(Tensor.of(bf, o)), groups, stride, ph, pw);
     }
 
     /** {@code key.weight} (out, in) and {@code key.bias}; in = -1 accepts any width. */
