@@ -35,6 +35,7 @@ public final class VisionNets {
         register("vgg19-caffe", cnn((f, c, be, n) -> Vgg19.caffe(f, be)), () -> Vgg19.caffe(null, cpu()).nodes());
         register("resnet50", cnn((f, c, be, n) -> new ResNet(f, be, n)), () -> new ResNet(null, cpu(), null).nodes());
         register("inception_v3", cnn((f, c, be, n) -> new InceptionV3(f, c, be)), () -> new InceptionV3(null, null, cpu()).nodes());
+        register("efficientnet_b1", cnn((f, c, be, n) -> new EfficientNet(f, be)), () -> new EfficientNet(null, cpu()).nodes());
     }
 
     private VisionNets() {}
