@@ -47,6 +47,12 @@ public final class CpuBackend implements Backend {
         for (int bi = 0; bi < batch; bi++) {
             int ao = Math.toIntExact(aOff + bi * strideA);
             int co = Math.toIntExact(cOff + bi * strideC);
+            if (m <= CpuGemm.SMALL_M) {
+                // a few rows (a linear layer on one image): B is streamed once, never packed
+                CpuGemm.smallM(transA, transB, m, n, k, alpha, af, ao, lda, bf, Math.toIntExact(bOff + bi * strideB), ldb,
+                        beta, cf, co, ldc);
+                continue;
+            }
             float[] packed = CpuGemm.packB(transB, n, k, bf, Math.toIntExact(bOff + bi * strideB), ldb);
             gemmPacked(transA, m, n, k, alpha, af, ao, lda, packed, beta, cf, co, ldc);
         }

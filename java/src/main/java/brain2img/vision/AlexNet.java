@@ -1,7 +1,6 @@
 package brain2img.vision;
 
 import brain2img.backend.Backend;
-import brain2img.io.WeightFile;
 
 /**
  * torchvision's AlexNet (the "one weird trick" variant, IMAGENET1K_V1 weights), nodes named as
@@ -18,7 +17,7 @@ import brain2img.io.WeightFile;
  */
 final class AlexNet extends SequentialNet {
 
-    AlexNet(WeightFile file, Backend be) {
+    AlexNet(Weights file, Backend be) {
         super("alexnet", file, be, new InputSpace(224, false, IMAGENET_MEAN, IMAGENET_STD));
         conv("features.0", "features.0", 4, 2);
         relu("features.1");

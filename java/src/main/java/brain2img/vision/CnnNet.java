@@ -2,7 +2,6 @@ package brain2img.vision;
 
 import brain2img.backend.Backend;
 import brain2img.io.FormatException;
-import brain2img.io.WeightFile;
 import brain2img.tensor.Tensor;
 import brain2img.vision.grad.Tape;
 
@@ -25,11 +24,12 @@ abstract class CnnNet implements VisionNet {
     final String arch;
     final Backend be;
     final Params params;
-    private final WeightFile file;
+    private final Weights file;
     private final InputSpace space;
     private final List<String> nodes = new ArrayList<>();
+    private long lastFlops;
 
-    CnnNet(String arch, WeightFile file, String keyPrefix, Backend be, InputSpace space) {
+    CnnNet(String arch, Weights file, String keyPrefix, Backend be, InputSpace space) {
         this.arch = arch;
         this.file = file;
         this.be = be;
@@ -59,7 +59,9 @@ abstract class CnnNet implements VisionNet {
     public Map<String, Tensor> features(Tensor x, Collection<String> wanted) {
         prepare(x, wanted);
         Capture c = new Capture(wanted);
-        forward(Tape.forward(be), be.upload(x), c);
+        Tape t = Tape.forward(be);
+        forward(t, be.upload(x), c);
+        lastFlops = t.flops();
         return c.result();
     }
 
@@ -87,8 +89,12 @@ abstract class CnnNet implements VisionNet {
             seeds.merge(phi, be.scale(diff, (float) (2 * w)), be::add);    // ∂(w‖φ−t‖²)/∂φ = 2w(φ−t)
         }
         Tensor g = be.download(t.gradient(in, seeds));
+        lastFlops = t.flops();
         return new LossGradient(loss, g);
     }
+
+    /** The convolution and linear FLOPs of the last features or lossGradient call (see {@link Tape#flops}). */
+    long lastFlops() { return lastFlops; }
 
     /** Checks x and the node names, and that every tensor up to the deepest requested node was loaded. */
     private void prepare(Tensor x, Collection<String> wanted) {
@@ -111,6 +117,6 @@ abstract class CnnNet implements VisionNet {
 
     @Override
     public void close() {
-        if (file != null) file.close();
+        file.close();
     }
 }

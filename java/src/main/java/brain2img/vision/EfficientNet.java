@@ -1,7 +1,6 @@
 package brain2img.vision;
 
 import brain2img.backend.Backend;
-import brain2img.io.WeightFile;
 import brain2img.tensor.Tensor;
 import brain2img.vision.grad.Tape;
 
@@ -43,7 +42,7 @@ final class EfficientNet extends CnnNet {
     private final List<List<MBConv>> stages = new ArrayList<>();
     private final Layers.Linear classifier;
 
-    EfficientNet(WeightFile file, Backend be) {
+    EfficientNet(Weights file, Backend be) {
         super("efficientnet_b1", file, "", be, new InputSpace(240, false, IMAGENET_MEAN, IMAGENET_STD));
         node("features.0");
         stem = Layers.conv(params, "features.0.0", false, "features.0.1", EPS, 3, 1, 2, Layers.SAME, Layers.SAME);

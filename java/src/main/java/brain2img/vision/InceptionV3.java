@@ -2,7 +2,6 @@ package brain2img.vision;
 
 import brain2img.backend.Backend;
 import brain2img.io.Json;
-import brain2img.io.WeightFile;
 import brain2img.tensor.Tensor;
 import brain2img.vision.grad.Tape;
 
@@ -38,7 +37,7 @@ final class InceptionV3 extends CnnNet {
     private final List<Block> blocks = new ArrayList<>();
     private final Layers.Linear fc;
 
-    InceptionV3(WeightFile file, Path config, Backend be) {
+    InceptionV3(Weights file, Path config, Backend be) {
         super("inception_v3", file, "", be, new InputSpace(299, false, IMAGENET_MEAN, IMAGENET_STD));
         transformInput = config == null || Json.read(config).path("transform_input").asBoolean(true);
         add("Conv2d_1a_3x3", basic("Conv2d_1a_3x3", 2, 0, 0));

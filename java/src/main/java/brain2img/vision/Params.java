@@ -1,7 +1,6 @@
 package brain2img.vision;
 
 import brain2img.backend.Backend;
-import brain2img.io.WeightFile;
 import brain2img.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -15,7 +14,7 @@ import java.util.List;
  * {@code fc} still gives {@code avgpool} — and otherwise name all the problems in one error.
  */
 final class Params {
-    private final WeightFile file;
+    private final Weights file;
     private final String prefix;
     private final Backend be;
     private final List<int[]> stageOf = new ArrayList<>();
@@ -24,10 +23,10 @@ final class Params {
     private int stage;
 
     /**
-     * Keys are read as {@code prefix + key} (SwAV's "module."). A null file has no tensors: every read notes a
+     * Keys are read as {@code prefix + key} (SwAV's "module."). With {@link Weights#none()} every read notes a
      * problem, which lets a network list its nodes without weights.
      */
-    Params(WeightFile file, String prefix, Backend be) {
+    Params(Weights file, String prefix, Backend be) {
         this.file = file;
         this.prefix = prefix;
         this.be = be;
@@ -39,7 +38,7 @@ final class Params {
     void stage(int s) { stage = s; }
 
     boolean has(String key) {
-        return aliases.containsKey(key) || (file != null && file.contains(prefix + key));
+        return aliases.containsKey(key) || file.contains(prefix + key);
     }
 
     /** Tensors served under checkpoint keys in place of the file's (another layout's tensors, renamed). */
@@ -95,5 +94,5 @@ final class Params {
         return out;
     }
 
-    String source() { return file == null ? "(no weights)" : file.source().toString(); }
+    String source() { return file.source(); }
 }

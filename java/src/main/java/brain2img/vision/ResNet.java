@@ -1,7 +1,6 @@
 package brain2img.vision;
 
 import brain2img.backend.Backend;
-import brain2img.io.WeightFile;
 import brain2img.tensor.Tensor;
 import brain2img.vision.grad.Tape;
 
@@ -43,7 +42,7 @@ final class ResNet extends CnnNet {
     private final List<List<Bottleneck>> layers = new ArrayList<>();
     private final Layers.Linear fc;
 
-    ResNet(WeightFile file, Backend be, PrintStream notes) {
+    ResNet(Weights file, Backend be, PrintStream notes) {
         super("resnet50", file, swav(file) ? "module." : "", be, new InputSpace(224, false, IMAGENET_MEAN, IMAGENET_STD));
         if (swav(file) && notes != null) {
             long extra = file.names().stream().filter(n -> n.startsWith("module.projection_head.") || n.startsWith("module.prototypes.")).count();
@@ -78,8 +77,8 @@ final class ResNet extends CnnNet {
         fc = Layers.linear(params, "fc", width);
     }
 
-    private static boolean swav(WeightFile f) {
-        return f != null && f.contains("module.conv1.weight");
+    private static boolean swav(Weights f) {
+        return f.contains("module.conv1.weight");
     }
 
     /** Blocks present in the weights for layer l, or the standard count where the weights hold none. */

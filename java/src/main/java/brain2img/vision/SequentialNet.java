@@ -1,7 +1,6 @@
 package brain2img.vision;
 
 import brain2img.backend.Backend;
-import brain2img.io.WeightFile;
 import brain2img.tensor.Tensor;
 import brain2img.vision.grad.Tape;
 
@@ -22,7 +21,7 @@ abstract class SequentialNet extends CnnNet {
     /** Channels (or features, after flatten) the next layer receives; -1 once unknown after a problem. */
     long width = 3;
 
-    SequentialNet(String arch, WeightFile file, Backend be, InputSpace space) {
+    SequentialNet(String arch, Weights file, Backend be, InputSpace space) {
         super(arch, file, "", be, space);
     }
 

@@ -1,7 +1,6 @@
 package brain2img.vision;
 
 import brain2img.backend.Backend;
-import brain2img.io.WeightFile;
 import brain2img.tensor.Tensor;
 
 import java.util.Map;
@@ -36,13 +35,13 @@ final class Vgg19 extends SequentialNet {
     /** Caffe's ImageNet mean pixel in BGR order (ilsvrc_2012_mean averaged over the image). */
     static final float[] CAFFE_MEAN_BGR = {103.939f, 116.779f, 123.68f};
 
-    private Vgg19(String arch, WeightFile file, Backend be, InputSpace space) {
+    private Vgg19(String arch, Weights file, Backend be, InputSpace space) {
         super(arch, file, be, space);
     }
 
-    static Vgg19 torchvision(WeightFile file, Backend be) {
+    static Vgg19 torchvision(Weights file, Backend be) {
         Vgg19 n = new Vgg19("vgg19", file, be, new InputSpace(224, false, IMAGENET_MEAN, IMAGENET_STD));
-        Map<String, Tensor> timm = file == null ? null : timmClassifier(file);
+        Map<String, Tensor> timm = timmClassifier(file);
         if (timm != null) n.params.alias(timm);
         int i = 0;
         for (int convs : BLOCKS) {
@@ -65,7 +64,7 @@ final class Vgg19 extends SequentialNet {
         return n;
     }
 
-    static Vgg19 caffe(WeightFile file, Backend be) {
+    static Vgg19 caffe(Weights file, Backend be) {
         Vgg19 n = new Vgg19("vgg19-caffe", file, be, new InputSpace(224, true, CAFFE_MEAN_BGR.clone(), new float[]{1, 1, 1}));
         for (int b = 0; b < BLOCKS.length; b++) {
             for (int k = 1; k <= BLOCKS[b]; k++) {
@@ -87,7 +86,7 @@ final class Vgg19 extends SequentialNet {
      * timm's {@code vgg19.tv_in1k} tensors renamed to torchvision's, the conv-shaped fc6/fc7 viewed as
      * (out, in) matrices; null when the file is not in that layout.
      */
-    static Map<String, Tensor> timmClassifier(WeightFile file) {
+    static Map<String, Tensor> timmClassifier(Weights file) {
         if (!file.contains("pre_logits.fc1.weight")) return null;
         Map<String, String> names = Map.of("classifier.0", "pre_logits.fc1", "classifier.3", "pre_logits.fc2",
                 "classifier.6", "head.fc");

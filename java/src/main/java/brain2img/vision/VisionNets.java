@@ -29,13 +29,23 @@ public final class VisionNets {
 
     private static final Map<String, Entry> REGISTRY = new LinkedHashMap<>();
 
+    /** The CNNs by name, each built from its tensors (also used with random tensors by {@link NetsBench}). */
+    private static final Map<String, CnnBuilder> CNNS = new LinkedHashMap<>();
+
     static {
-        register("alexnet", cnn((f, c, be, n) -> new AlexNet(f, be)), () -> new AlexNet(null, cpu()).nodes());
-        register("vgg19", cnn((f, c, be, n) -> Vgg19.torchvision(f, be)), () -> Vgg19.torchvision(null, cpu()).nodes());
-        register("vgg19-caffe", cnn((f, c, be, n) -> Vgg19.caffe(f, be)), () -> Vgg19.caffe(null, cpu()).nodes());
-        register("resnet50", cnn((f, c, be, n) -> new ResNet(f, be, n)), () -> new ResNet(null, cpu(), null).nodes());
-        register("inception_v3", cnn((f, c, be, n) -> new InceptionV3(f, c, be)), () -> new InceptionV3(null, null, cpu()).nodes());
-        register("efficientnet_b1", cnn((f, c, be, n) -> new EfficientNet(f, be)), () -> new EfficientNet(null, cpu()).nodes());
+        CNNS.put("alexnet", (w, c, be, n) -> new AlexNet(w, be));
+        CNNS.put("vgg19", (w, c, be, n) -> Vgg19.torchvision(w, be));
+        CNNS.put("vgg19-caffe", (w, c, be, n) -> Vgg19.caffe(w, be));
+        CNNS.put("resnet50", (w, c, be, n) -> new ResNet(w, be, n));
+        CNNS.put("inception_v3", (w, c, be, n) -> new InceptionV3(w, c, be));
+        CNNS.put("efficientnet_b1", (w, c, be, n) -> new EfficientNet(w, be));
+        CNNS.forEach((arch, b) -> register(arch, cnn(b), () -> b.build(Weights.none(), null, cpu(), null).nodes()));
+    }
+
+    static CnnBuilder cnnBuilder(String arch) {
+        CnnBuilder b = CNNS.get(arch);
+        if (b == null) throw new IllegalArgumentException("unknown CNN '" + arch + "' (known: " + String.join(", ", CNNS.keySet()) + ")");
+        return b;
     }
 
     private VisionNets() {}
@@ -72,14 +82,14 @@ public final class VisionNets {
 
     /** A CNN's opener: the weight file is opened here and closed with the network (or at once if building fails). */
     interface CnnBuilder {
-        VisionNet build(WeightFile file, Path config, Backend be, PrintStream notes);
+        VisionNet build(Weights weights, Path config, Backend be, PrintStream notes);
     }
 
     static Opener cnn(CnnBuilder b) {
         return (weights, config, be, notes) -> {
             WeightFile f = WeightFile.open(weights);
             try {
-                return b.build(f, config, be, notes);
+                return b.build(Weights.of(f), config, be, notes);
             } catch (RuntimeException e) {
                 f.close();
                 throw e;

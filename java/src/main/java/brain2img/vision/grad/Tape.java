@@ -40,6 +40,7 @@ public final class Tape {
     private final Backend be;
     private final boolean recording;
     private final List<Step> steps = new ArrayList<>();
+    private long flops;
 
     private Tape(Backend be, boolean recording) {
         this.be = be;
@@ -59,6 +60,12 @@ public final class Tape {
     public Backend backend() { return be; }
 
     public boolean isRecording() { return recording; }
+
+    /**
+     * Floating-point operations issued so far by the convolutions and linear layers, forward and backward
+     * (2 per multiply-add; element-wise work not counted): the FLOP figure benchmarks divide by.
+     */
+    public long flops() { return flops; }
 
     /** Marks x as a leaf to differentiate against (returns x itself; gradients are keyed by identity). */
     public Tensor input(Tensor x) {
@@ -80,7 +87,12 @@ public final class Tape {
     public Tensor conv2d(Tensor x, Tensor w, Tensor bias, int groups, int sh, int sw, int pt, int pb, int pl, int pr) {
         Tensor y = be.conv2d(x, w, bias, groups, sh, sw, pt, pb, pl, pr);
         int h = x.dimInt(2), wd = x.dimInt(3);
-        return record(y, g -> new Tensor[]{be.convTranspose2d(g, w, null, groups, sh, sw, pt, pl, h, wd)}, x);
+        long f = 2 * y.numel() * (w.numel() / w.dim(0));
+        flops += f;
+        return record(y, g -> {
+            flops += f;
+            return new Tensor[]{be.convTranspose2d(g, w, null, groups, sh, sw, pt, pl, h, wd)};
+        }, x);
     }
 
     /** {@link Backend#convTranspose2d}; w (Cin,Cout/groups,kh,kw), output (B,Cout,outH,outW). */
@@ -90,13 +102,23 @@ public final class Tape {
         int h = x.dimInt(2), wd = x.dimInt(3), kh = w.dimInt(2), kw = w.dimInt(3);
         // the adjoint: a strided convolution whose bottom/right padding makes its output exactly H×W
         int pb = (h - 1) * sh + kh - outH - pt, pr = (wd - 1) * sw + kw - outW - pl;
-        return record(y, g -> new Tensor[]{be.conv2d(g, w, null, groups, sh, sw, pt, pb, pl, pr)}, x);
+        long f = 2 * x.numel() * (w.numel() / w.dim(0));
+        flops += f;
+        return record(y, g -> {
+            flops += f;
+            return new Tensor[]{be.conv2d(g, w, null, groups, sh, sw, pt, pb, pl, pr)};
+        }, x);
     }
 
     /** x (...,in) · wᵀ + bias, w (out,in). */
     public Tensor linear(Tensor x, Tensor w, Tensor bias) {
         Tensor y = be.linear(x, w, bias);
-        return record(y, g -> new Tensor[]{be.matmul(g, w)}, x);
+        long f = 2 * x.numel() * w.dim(0);
+        flops += f;
+        return record(y, g -> {
+            flops += f;
+            return new Tensor[]{be.matmul(g, w)};
+        }, x);
     }
 
     public Tensor relu(Tensor x) {
