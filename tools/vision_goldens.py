@@ -346,6 +346,13 @@ def resize(out):
             for h, w in [(7, 5), (50, 41), (23, 9), (31, 17)]:
                 y = F.interpolate(x, size=(h, w), mode=mode, align_corners=False, antialias=aa)
                 arrays[f"{mode}_{int(aa)}_{h}x{w}"] = y.numpy()
+    import torchvision.transforms.functional as TF
+    for aa in [False, True]:
+        arrays[f"tvresize_{int(aa)}_13"] = TF.resize(x, 13, antialias=aa).numpy()        # shorter side 13
+        arrays[f"tvresize_{int(aa)}_40"] = TF.resize(x, 40, antialias=aa).numpy()
+    arrays["tvcrop_11x9"] = TF.center_crop(x, [11, 9]).numpy()
+    arrays["tvcrop_30x20"] = TF.center_crop(x, [30, 20]).numpy()                       # larger: zero-padded
+    arrays["tvcrop_12x10"] = TF.center_crop(x, [12, 10]).numpy()                       # half-pixel offsets
     np.savez(out / "resize.npz", **arrays)
 
 

@@ -22,7 +22,7 @@ class ResizeTorchTest {
         Tensor x = g.get("x");
         int checked = 0;
         for (Map.Entry<String, Tensor> e : g.entrySet()) {
-            if (e.getKey().equals("x")) continue;
+            if (e.getKey().equals("x") || e.getKey().startsWith("tv")) continue;    // torchvision cases: PreprocessTest
             String[] p = e.getKey().split("_");    // mode_aa_HxW
             Backend.Interp mode = Backend.Interp.valueOf(p[0].toUpperCase(java.util.Locale.ROOT));
             boolean aa = p[1].equals("1");
