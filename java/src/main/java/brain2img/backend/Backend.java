@@ -92,7 +92,8 @@ public interface Backend extends AutoCloseable {
     //
     // The image networks' operations and the backward steps of their input gradients. The defaults here compute
     // on the host (download → CPU backend → upload): correct on every backend, fast only on the CPU, which
-    // overrides them. A device backend replaces them with its own kernels as it gets them.
+    // overrides them. A device backend replaces them with its own kernels as it gets them (the CUDA backend has
+    // none yet; only ungrouped conv2d reaches its own convolution).
 
     /**
      * Grouped 2-D convolution: x (B,C,H,W), w (O,C/groups,kh,kw), bias (O) or null; output channel o reads
@@ -101,6 +102,7 @@ public interface Backend extends AutoCloseable {
      */
     default Tensor conv2d(Tensor x, Tensor w, Tensor bias, int groups, int strideH, int strideW,
                           int padTop, int padBottom, int padLeft, int padRight) {
+        if (groups == 1) return conv2d(x, w, bias, strideH, strideW, padTop, padBottom, padLeft, padRight);
         return upload(CpuBackend.HOST.conv2d(download(x), download(w), bias == null ? null : download(bias), groups,
                 strideH, strideW, padTop, padBottom, padLeft, padRight));
     }

@@ -15,7 +15,8 @@ import java.util.Map;
  * Opens a {@link VisionNet} by architecture name. Each architecture is one entry of a registry: its opener
  * (weights, optional config, backend, a stream for one-line notes) and a function listing its nodes at full
  * size. The CNNs here register themselves below; CLIP's vision tower ({@code clip-vit}, package
- * {@code brain2img.vision.ClipVision}) is added with one {@link #register} line in the static block.
+ * {@code brain2img.vision.ClipVision}) is added with one {@link #register} line in the static block, e.g.
+ * {@code register("clip-vit", (w, c, be, n) -> ClipVision.open(w, c, be), ClipVision::nodeNames);}.
  */
 public final class VisionNets {
 
