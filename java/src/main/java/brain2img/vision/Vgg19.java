@@ -32,8 +32,11 @@ import java.util.Map;
 final class Vgg19 extends SequentialNet {
     /** Convolutions per block. */
     private static final int[] BLOCKS = {2, 2, 4, 4, 4};
-    /** Caffe's ImageNet mean pixel in BGR order (ilsvrc_2012_mean averaged over the image). */
-    static final float[] CAFFE_MEAN_BGR = {103.939f, 116.779f, 123.68f};
+    /**
+     * The BGR mean pixel of Caffe's {@code ilsvrc_2012_mean.npy} (its mean image averaged over the image), what
+     * Shen et al.'s code subtracts; the VGG paper's rounded (103.939, 116.779, 123.68) differ by about 1.
+     */
+    static final float[] CAFFE_MEAN_BGR = {104.00698793f, 116.66876762f, 122.67891434f};
 
     private Vgg19(String arch, Weights file, Backend be, InputSpace space) {
         super(arch, file, be, space);
