@@ -193,4 +193,65 @@ final class CpuGemm {
             }
         }
     }
+
+    /** Up to this many rows of C, {@link #smallM} beats packing B (which would cost as much as the product). */
+    static final int SMALL_M = 4;
+
+    /**
+     * C = alpha·op(A)·op(B) + beta·C for m ≤ {@link #SMALL_M} rows: with Bᵀ stored (a Linear's weight) each
+     * C entry is a dot product of two contiguous rows; otherwise rows of B are added into C's rows. Parallel
+     * over column chunks of C; each reads its part of B once.
+     */
+    static void smallM(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
+                       float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
+        float[] ar = new float[m * k];    // op(A) rows, contiguous
+        for (int i = 0; i < m; i++) for (int p = 0; p < k; p++) ar[i * k + p] = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
+        Parallel.forRange(n, 64, (j0, j1) -> {
+            float[] acc = new float[m * (j1 - j0)];
+            if (transB) {
+                for (int j = j0; j < j1; j++) {
+                    for (int i = 0; i < m; i++) acc[i * (j1 - j0) + j - j0] = dot(ar, i * k, b, bOff + j * ldb, k);
+                }
+            } else {
+                for (int p = 0; p < k; p++) {
+                    int row = bOff + p * ldb;
+                    for (int i = 0; i < m; i++) axpy(ar[i * k + p], b, row + j0, acc, i * (j1 - j0), j1 - j0);
+                }
+            }
+            for (int i = 0; i < m; i++) {
+                for (int j = j0; j < j1; j++) {
+                    float v = alpha * acc[i * (j1 - j0) + j - j0];
+                    int ci = cOff + i * ldc + j;
+                    c[ci] = beta == 0f ? v : v + beta * c[ci];
+                }
+            }
+        });
+    }
+
+    private static float dot(float[] x, int xo, float[] y, int yo, int k) {
+        int p = 0;
+        float s = 0f;
+        if (VECTOR) {
+            FloatVector acc = FloatVector.zero(SPECIES);
+            for (int bound = SPECIES.loopBound(k); p < bound; p += SPECIES.length()) {
+                acc = FloatVector.fromArray(SPECIES, x, xo + p).fma(FloatVector.fromArray(SPECIES, y, yo + p), acc);
+            }
+            for (float v : acc.toArray()) s += v;    // lanes in order: the same bits every run
+        }
+        for (; p < k; p++) s = Math.fma(x[xo + p], y[yo + p], s);
+        return s;
+    }
+
+    /** y[yo..yo+len) += s·x[xo..xo+len). */
+    private static void axpy(float s, float[] x, int xo, float[] y, int yo, int len) {
+        if (s == 0f) return;
+        int j = 0;
+        if (VECTOR) {
+            FloatVector sv = FloatVector.broadcast(SPECIES, s);
+            for (int bound = SPECIES.loopBound(len); j < bound; j += SPECIES.length()) {
+                FloatVector.fromArray(SPECIES, x, xo + j).fma(sv, FloatVector.fromArray(SPECIES, y, yo + j)).intoArray(y, yo + j);
+            }
+        }
+        for (; j < len; j++) y[yo + j] = Math.fma(s, x[xo + j], y[yo + j]);
+    }
 }

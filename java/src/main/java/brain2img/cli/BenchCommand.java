@@ -11,7 +11,7 @@ import java.util.concurrent.Callable;
 /** {@code brain2img bench sd|ridge}: the performance figures of the issue, on random weights and data. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks on random weights/data: Stable Diffusion steps and images, NSD-size ridge.",
-        subcommands = {BenchCommand.Sd.class, BenchCommand.Ridge.class, BenchCommand.Encode.class, BenchCommand.Latency.class},
+        subcommands = {BenchCommand.Sd.class, BenchCommand.Ridge.class, BenchCommand.Encode.class, BenchCommand.Latency.class, NetsBenchCommand.class},
         footer = {"", "Example:", "  brain2img bench sd --device cuda --batches 1,2,8"})
 public final class BenchCommand {
 

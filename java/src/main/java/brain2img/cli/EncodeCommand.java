@@ -33,7 +33,7 @@ import java.util.concurrent.Callable;
                 "      --weights ../shared/golden/sd-tiny/weights --sd-size 64"})
 public final class EncodeCommand implements Callable<Integer> {
     /** Opens the vision networks of net: spaces; at the merge with the vision branch this becomes VisionNets::open. */
-    static final VisionNetLoader NETS = VisionNetLoader.NONE;
+    static final VisionNetLoader NETS = brain2img.vision.VisionNets::open;
 
     @Option(names = "--data", required = true, paramLabel = "DIR", description = "Data set folder.")
     Path data;
@@ -79,9 +79,6 @@ public final class EncodeCommand implements Callable<Integer> {
         }
         if (weights == null && parsed.stream().anyMatch(Space::needsSd)) {
             throw new Main.UsageException("--weights SD is required for the spaces " + parsed.stream().filter(Space::needsSd).map(Space::name).toList());
-        }
-        if (parsed.stream().anyMatch(s -> s.kind() == Space.Kind.NET) && NETS == VisionNetLoader.NONE) {
-            throw new IllegalStateException("net: spaces need the vision networks (not in this build)");
         }
         if (folds < 2 || permutations < 0) throw new Main.UsageException("--folds must be ≥ 2 and --permutations ≥ 0");
         Dataset ds = Dataset.open(data);

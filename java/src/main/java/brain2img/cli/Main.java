@@ -37,6 +37,7 @@ import java.io.UncheckedIOException;
                 RidgeCommand.class,
                 BenchCommand.class,
                 EncodeCommand.class,
+                NetsCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -399,6 +399,185 @@ public final class CudaBackend implements Backend {
         return out;
     }
 
+    // ------------------------------------------------------------------ vision primitives
+    // Kernels in kernels/pool.cu, activation.cu, col2im.cu and crop.cu. Grouped convolution (groups > 1), resize
+    // and its backward still take Backend's host fallback.
+
+    /** Transposed convolution: per image and group cols = W_gᵀ·x_g by cuBLAS, then col2im adds them into out. */
+    @Override
+    public Tensor convTranspose2d(Tensor x, Tensor w, Tensor bias, int groups, int sh, int sw, int pt, int pl,
+                                  int outH, int outW) {
+        ensureCurrent();
+        if (x.rank() != 4 || w.rank() != 4 || groups < 1 || w.dim(0) != x.dim(1) || x.dim(1) % groups != 0
+                || outH < 1 || outW < 1) {
+            throw new IllegalArgumentException("convTranspose2d: input " + x.shapeString() + " and weight "
+                    + w.shapeString() + " must be (B,Cin,H,W) and (Cin,Cout/" + groups + ",kh,kw); output " + outH + "x" + outW);
+        }
+        int bsz = x.dimInt(0), cin = x.dimInt(1), hh = x.dimInt(2), ww = x.dimInt(3);
+        int og = w.dimInt(1), kh = w.dimInt(2), kw = w.dimInt(3);
+        int cg = cin / groups, oc = og * groups, okk = og * kh * kw;
+        Tensor dx = f32(x), dw = f32(w);
+        Tensor out = allocate(bsz, oc, outH, outW);
+        int bandRows = (int) Math.max(1, Math.min(hh, IM2COL_LIMIT / Math.max(1L, (long) okk * ww)));
+        Tensor cols = empty(DType.F32, (long) okk * bandRows * ww);
+        try {
+            for (int b = 0; b < bsz; b++) {
+                for (int g = 0; g < groups; g++) {
+                    long xBase = ((long) b * cin + (long) g * cg) * hh * ww;
+                    long oBase = ((long) b * oc + (long) g * og) * outH * outW;
+                    for (int r0 = 0; r0 < hh; r0 += bandRows) {
+                        int rows = Math.min(bandRows, hh - r0), n = rows * ww;
+                        gemm(true, false, okk, n, cg, 1f, dw, (long) g * cg * okk, okk, 0, dx, xBase + (long) r0 * ww, hh * ww, 0,
+                                0f, cols, 0, n, 0, 1);
+                        try (KernelArgs a = new KernelArgs()) {
+                            a.ptr(ptr(cols)).ptr(ptr(out) + oBase * 4).i32(og).i32(kh).i32(kw).i32(sh).i32(sw).i32(pt).i32(pl)
+                                    .i32(r0).i32(rows).i32(ww).i32(outH).i32(outW);
+                            launch1d(Kernel.COL2IM, (long) og * outH * outW, a);
+                        }
+                    }
+                }
+            }
+        } finally {
+            cols.close();
+        }
+        if (bias != null) binaryInto(Binary.ADD, out, f32(bias).reshape(oc, 1, 1), out);
+        return out;
+    }
+
+    private static long[] pooledShape(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw, boolean ceil) {
+        if (x.rank() != 4 || kh < 1 || kw < 1 || sh < 1 || sw < 1 || ph < 0 || pw < 0 || 2 * ph > kh || 2 * pw > kw) {
+            throw new IllegalArgumentException("pooling " + kh + "x" + kw + " stride " + sh + "x" + sw + " pad " + ph + "x" + pw
+                    + " of " + x.shapeString() + " (needs (B,C,H,W) and padding at most half the window)");
+        }
+        return new long[]{x.dim(0), x.dim(1), poolOut(x.dimInt(2), kh, sh, ph, ceil), poolOut(x.dimInt(3), kw, sw, pw, ceil)};
+    }
+
+    /** torch's pooling output size (the CPU backend's rule). */
+    private static int poolOut(int in, int k, int s, int pad, boolean ceil) {
+        int span = in + 2 * pad - k;
+        if (span < 0) throw new IllegalArgumentException("pooling: window " + k + " larger than padded input " + (in + 2 * pad));
+        int out = (ceil ? Math.floorDiv(span + s - 1, s) : Math.floorDiv(span, s)) + 1;
+        if (ceil && (out - 1) * s >= in + pad) out--;
+        return out;
+    }
+
+    @Override
+    public Tensor maxPool2d(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw, boolean ceilMode) {
+        ensureCurrent();
+        long[] s = pooledShape(x, kh, kw, sh, sw, ph, pw, ceilMode);
+        Tensor dx = f32(x), out = empty(DType.F32, s);
+        try (KernelArgs a = new KernelArgs()) {
+            a.ptr(ptr(dx)).ptr(ptr(out)).i64(s[0] * s[1]).i32(x.dimInt(2)).i32(x.dimInt(3)).i32((int) s[2]).i32((int) s[3])
+                    .i32(kh).i32(kw).i32(sh).i32(sw).i32(ph).i32(pw);
+            launch1d(Kernel.MAXPOOL, out.numel(), a);
+        }
+        return out;
+    }
+
+    @Override
+    public Tensor maxPool2dBackward(Tensor x, Tensor gradOut, int kh, int kw, int sh, int sw, int ph, int pw, boolean ceilMode) {
+        ensureCurrent();
+        long[] s = pooledShape(x, kh, kw, sh, sw, ph, pw, ceilMode);
+        if (!java.util.Arrays.equals(s, gradOut.shape())) throw new IllegalArgumentException("gradient " + gradOut.shapeString() + " is not " + java.util.Arrays.toString(s));
+        Tensor dx = f32(x), g = f32(gradOut), out = empty(DType.F32, x.shape());
+        try (KernelArgs a = new KernelArgs()) {
+            a.ptr(ptr(dx)).ptr(ptr(g)).ptr(ptr(out)).i64(s[0] * s[1]).i32(x.dimInt(2)).i32(x.dimInt(3)).i32((int) s[2])
+                    .i32((int) s[3]).i32(kh).i32(kw).i32(sh).i32(sw).i32(ph).i32(pw);
+            launch1d(Kernel.MAXPOOL_BACKWARD, out.numel(), a);
+        }
+        return out;
+    }
+
+    @Override
+    public Tensor avgPool2d(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw, boolean ceilMode, boolean countIncludePad) {
+        ensureCurrent();
+        long[] s = pooledShape(x, kh, kw, sh, sw, ph, pw, ceilMode);
+        Tensor dx = f32(x), out = empty(DType.F32, s);
+        try (KernelArgs a = new KernelArgs()) {
+            a.ptr(ptr(dx)).ptr(ptr(out)).i64(s[0] * s[1]).i32(x.dimInt(2)).i32(x.dimInt(3)).i32((int) s[2]).i32((int) s[3])
+                    .i32(kh).i32(kw).i32(sh).i32(sw).i32(ph).i32(pw).i32(countIncludePad ? 1 : 0);
+            launch1d(Kernel.AVGPOOL, out.numel(), a);
+        }
+        return out;
+    }
+
+    @Override
+    public Tensor avgPool2dBackward(Tensor gradOut, int inH, int inW, int kh, int kw, int sh, int sw, int ph, int pw,
+                                    boolean ceilMode, boolean countIncludePad) {
+        ensureCurrent();
+        long[] in = {gradOut.dim(0), gradOut.dim(1), inH, inW};
+        int ho = poolOut((int) in[2], kh, sh, ph, ceilMode), wo = poolOut((int) in[3], kw, sw, pw, ceilMode);
+        if (gradOut.rank() != 4 || gradOut.dim(2) != ho || gradOut.dim(3) != wo) {
+            throw new IllegalArgumentException("avgPool2dBackward: gradient " + gradOut.shapeString() + " does not fit input " + in[2] + "x" + in[3]);
+        }
+        Tensor g = f32(gradOut), out = empty(DType.F32, in);
+        try (KernelArgs a = new KernelArgs()) {
+            a.ptr(ptr(g)).ptr(ptr(out)).i64(in[0] * in[1]).i32((int) in[2]).i32((int) in[3]).i32(ho).i32(wo)
+                    .i32(kh).i32(kw).i32(sh).i32(sw).i32(ph).i32(pw).i32(countIncludePad ? 1 : 0);
+            launch1d(Kernel.AVGPOOL_BACKWARD, out.numel(), a);
+        }
+        return out;
+    }
+
+    @Override
+    public Tensor adaptiveAvgPool2d(Tensor x, int outH, int outW) {
+        ensureCurrent();
+        if (x.rank() != 4 || outH < 1 || outW < 1) throw new IllegalArgumentException("adaptiveAvgPool2d " + outH + "x" + outW + " of " + x.shapeString());
+        Tensor dx = f32(x), out = empty(DType.F32, x.dim(0), x.dim(1), outH, outW);
+        try (KernelArgs a = new KernelArgs()) {
+            a.ptr(ptr(dx)).ptr(ptr(out)).i64(x.dim(0) * x.dim(1)).i32(x.dimInt(2)).i32(x.dimInt(3)).i32(outH).i32(outW);
+            launch1d(Kernel.ADAPTIVE_AVGPOOL, out.numel(), a);
+        }
+        return out;
+    }
+
+    @Override
+    public Tensor adaptiveAvgPool2dBackward(Tensor gradOut, int inH, int inW) {
+        ensureCurrent();
+        if (gradOut.rank() != 4) throw new IllegalArgumentException("adaptiveAvgPool2dBackward: " + gradOut.shapeString() + " is not (B,C,H,W)");
+        Tensor g = f32(gradOut), out = empty(DType.F32, gradOut.dim(0), gradOut.dim(1), inH, inW);
+        try (KernelArgs a = new KernelArgs()) {
+            a.ptr(ptr(g)).ptr(ptr(out)).i64(gradOut.dim(0) * gradOut.dim(1)).i32(inH).i32(inW).i32(gradOut.dimInt(2)).i32(gradOut.dimInt(3));
+            launch1d(Kernel.ADAPTIVE_AVGPOOL_BACKWARD, out.numel(), a);
+        }
+        return out;
+    }
+
+    @Override
+    public Tensor activate(Act act, float slope, Tensor x) {
+        ensureCurrent();
+        Tensor dx = f32(x), out = empty(DType.F32, x.shape());
+        try (KernelArgs a = new KernelArgs()) {
+            a.ptr(ptr(dx)).ptr(ptr(out)).i64(x.numel()).i32(act.ordinal()).f32(slope);
+            launch1d(Kernel.ACTIVATE, out.numel(), a);
+        }
+        return out;
+    }
+
+    @Override
+    public Tensor activateBackward(Act act, float slope, Tensor x, Tensor gradOut) {
+        ensureCurrent();
+        if (!x.sameShape(gradOut)) throw new IllegalArgumentException("activateBackward: " + x.shapeString() + " vs " + gradOut.shapeString());
+        Tensor dx = f32(x), g = f32(gradOut), out = empty(DType.F32, x.shape());
+        try (KernelArgs a = new KernelArgs()) {
+            a.ptr(ptr(dx)).ptr(ptr(g)).ptr(ptr(out)).i64(x.numel()).i32(act.ordinal()).f32(slope);
+            launch1d(Kernel.ACTIVATE_BACKWARD, out.numel(), a);
+        }
+        return out;
+    }
+
+    @Override
+    public Tensor crop(Tensor x, int top, int left, int h, int w) {
+        ensureCurrent();
+        if (x.rank() != 4 || h < 1 || w < 1) throw new IllegalArgumentException("crop " + h + "x" + w + " of " + x.shapeString());
+        Tensor dx = f32(x), out = empty(DType.F32, x.dim(0), x.dim(1), h, w);
+        try (KernelArgs a = new KernelArgs()) {
+            a.ptr(ptr(dx)).ptr(ptr(out)).i64(x.dim(0) * x.dim(1)).i32(x.dimInt(2)).i32(x.dimInt(3)).i32(top).i32(left).i32(h).i32(w);
+            launch1d(Kernel.CROP, out.numel(), a);
+        }
+        return out;
+    }
+
     // ------------------------------------------------------------------ norms and softmax
 
     @Override

@@ -8,7 +8,7 @@ import java.nio.file.Path;
 /**
  * Opens a vision network for the {@code net:ARCH:NODE} spaces. Its signature is that of
  * {@code brain2img.vision.VisionNets.open(arch, weights, config, backend)}, so the real loader plugs in as
- * {@code VisionNets::open}; {@link #NONE} stands in where this build has no vision networks.
+ * {@code VisionNets::open} (what {@code brain2img encode} uses); {@link #NONE} refuses them, for runs without {@code net:} spaces.
  */
 @FunctionalInterface
 public interface VisionNetLoader {

@@ -50,7 +50,7 @@ class EncodeCommandTest {
         assertTrue(noWeights.err().contains("--weights SD is required"), noWeights.err());
         MainTest.Run net = MainTest.run("encode", "--data", data.toString(), "--out", tmp.resolve("z").toString(), "--spaces", "net:alexnet:features.4");
         assertEquals(1, net.code());
-        assertTrue(net.err().contains("net: spaces need the vision networks (not in this build)"), net.err());
+        assertTrue(net.err().contains("net:alexnet: spaces need --nets DIR"), net.err());
         MainTest.Run strength = MainTest.run("encode", "--data", data.toString(), "--out", tmp.resolve("w").toString(), "--spaces", "zc@1.5");
         assertEquals(2, strength.code());
         assertTrue(strength.err().contains("strength must be in (0, 1]"), strength.err());
