@@ -213,10 +213,26 @@ final class CpuGemm {
                     for (int i = 0; i < m; i++) acc[i * (j1 - j0) + j - j0] = dot(ar, i * k, b, bOff + j * ldb, k);
                 }
             } else {
-                for (int p = 0; p < k; p++) {
-                    int row = bOff + p * ldb;
-                    for (int i = 0; i < m; i++) axpy(ar[i * k + p], b, row + j0, acc, i * (j1 - j0), j1 - j0);
+                // KC-deep slices, each summed from zero and then added to C, as the packed path does: with alpha 1
+                // and beta 0 or 1 every entry of C gets the same bits whatever m is (a ridge prediction of one
+                // row equals that row predicted in a batch)
+                int w = j1 - j0;
+                for (int pc = 0; pc < Math.max(k, 1); pc += KC) {   // one (empty) slice when k is 0: C = beta·C
+                    java.util.Arrays.fill(acc, 0f);
+                    for (int p = pc, pEnd = Math.min(k, pc + KC); p < pEnd; p++) {
+                        int row = bOff + p * ldb;
+                        for (int i = 0; i < m; i++) axpy(ar[i * k + p], b, row + j0, acc, i * w, w);
+                    }
+                    float betaNow = pc == 0 ? beta : 1f;
+                    for (int i = 0; i < m; i++) {
+                        for (int j = j0; j < j1; j++) {
+                            float v = alpha * acc[i * w + j - j0];
+                            int ci = cOff + i * ldc + j;
+                            c[ci] = betaNow == 0f ? v : Math.fma(c[ci], betaNow, v);
+                        }
+                    }
                 }
+                return;
             }
             for (int i = 0; i < m; i++) {
                 for (int j = j0; j < j1; j++) {
