@@ -1,142 +1,156 @@
-// Max, average and adaptive average pooling of (planes, H, W) → (planes, Ho, Wo), planes = B·C, and their input
-// gradients. Backward kernels gather (one thread per input element, summing over the windows that contain it),
-// so they need no atomics and give the same bits every run. Semantics as torch (see Backend.maxPool2d).
+// Max, average and adaptive average pooling (PyTorch semantics, dilation 1) and their input gradients. Planes are
+// B·C images of H×W; outputs Ho×Wo (the host computes the sizes, ceil mode included). One thread per output
+// element forward; the backward kernels gather, one thread per input element, over the windows that contain it,
+// in the order the CPU backend scatters (rows, then columns), so no atomics are needed and results are the same.
 #include "common.cuh"
 
-// Flat in-plane index of the max of window (r, q), the first one on ties (NaN wins); -1 if it holds no pixel.
-__device__ __forceinline__ int b2i_window_argmax(const float* x, int H, int W, int r, int q, int kh, int kw,
-                                                 int sh, int sw, int ph, int pw) {
+// Flat in-plane index of the max of window (r, q): first one on ties, the first NaN wins; -1 if the window lies
+// in the padding only.
+__device__ __forceinline__ int b2i_window_argmax(const float* __restrict__ plane, int H, int W, int r, int q,
+                                                 int kh, int kw, int sh, int sw, int ph, int pw) {
     int y0 = r * sh - ph, x0 = q * sw - pw;
     int best = -1;
-    float m = 0.f;
-    for (int y = max(y0, 0); y < min(y0 + kh, H); y++) {
-        for (int xx = max(x0, 0); xx < min(x0 + kw, W); xx++) {
-            float v = x[y * W + xx];
-            if (best < 0 || v > m || (v != v)) {
-                m = v;
-                best = y * W + xx;
-                if ((v != v)) return best;
+    float mx = -INFINITY;
+    for (int y = max(0, y0); y < min(H, y0 + kh); y++) {
+        for (int x = max(0, x0); x < min(W, x0 + kw); x++) {
+            float v = plane[y * W + x];
+            if (best < 0 || v > mx || isnan(v)) {
+                mx = v;
+                best = y * W + x;
+                if (isnan(v)) return best;
             }
         }
     }
     return best;
 }
 
-extern "C" __global__ void b2i_maxpool_f32(const float* __restrict__ x, float* __restrict__ y, long long planes,
-                                           int H, int W, int Ho, int Wo, int kh, int kw, int sh, int sw, int ph, int pw) {
-    long long n = planes * Ho * Wo;
-    B2I_GRID_STRIDE(i, n) {
-        long long p = i / ((long long)Ho * Wo);
-        int o = (int)(i - p * Ho * Wo), r = o / Wo, q = o - r * Wo;
-        const float* xp = x + p * H * W;
-        int a = b2i_window_argmax(xp, H, W, r, q, kh, kw, sh, sw, ph, pw);
-        y[i] = a < 0 ? -INFINITY : xp[a];
+extern "C" __global__ void b2i_maxpool2d_f32(const float* __restrict__ x, float* __restrict__ y, long long planes,
+                                             int H, int W, int Ho, int Wo, int kh, int kw, int sh, int sw, int ph, int pw) {
+    long long per = (long long)Ho * Wo;
+    B2I_GRID_STRIDE(e, planes * per) {
+        long long p = e / per;
+        int o = (int)(e - p * per), r = o / Wo, q = o - r * Wo;
+        const float* plane = x + p * H * W;
+        int a = b2i_window_argmax(plane, H, W, r, q, kh, kw, sh, sw, ph, pw);
+        y[e] = a < 0 ? -INFINITY : plane[a];
     }
 }
 
-// First and last window index (inclusive) along one axis whose window [o·s − pad, o·s − pad + k) holds v.
-__device__ __forceinline__ void b2i_windows(int v, int k, int s, int pad, int out, int* lo, int* hi) {
-    int a = v + pad - k + 1;
-    *lo = a <= 0 ? 0 : (a + s - 1) / s;
-    *hi = min((v + pad) / s, out - 1);
+// First and last window index (inclusive, clipped to [0, n)) whose window [i·s − pad, i·s − pad + k) contains v.
+__device__ __forceinline__ void b2i_windows_containing(int v, int k, int s, int pad, int n, int& lo, int& hi) {
+    int a = v + pad - k + 1;                 // i·s ≥ a
+    lo = a <= 0 ? 0 : (a + s - 1) / s;
+    hi = min(n - 1, (v + pad) / s);          // i·s ≤ v + pad
 }
 
-extern "C" __global__ void b2i_maxpool_backward_f32(const float* __restrict__ x, const float* __restrict__ g,
-                                                    float* __restrict__ dx, long long planes, int H, int W, int Ho,
-                                                    int Wo, int kh, int kw, int sh, int sw, int ph, int pw) {
-    long long n = planes * H * W;
-    B2I_GRID_STRIDE(i, n) {
-        long long p = i / ((long long)H * W);
-        int e = (int)(i - p * H * W), yy = e / W, xx = e - yy * W;
+extern "C" __global__ void b2i_maxpool2d_backward_f32(const float* __restrict__ x, const float* __restrict__ g,
+                                                      float* __restrict__ dx, long long planes, int H, int W, int Ho,
+                                                      int Wo, int kh, int kw, int sh, int sw, int ph, int pw) {
+    long long per = (long long)H * W;
+    B2I_GRID_STRIDE(e, planes * per) {
+        long long p = e / per;
+        int i = (int)(e - p * per), yy = i / W, xx = i - yy * W;
+        const float* plane = x + p * per;
+        const float* gp = g + p * Ho * Wo;
         int r0, r1, q0, q1;
-        b2i_windows(yy, kh, sh, ph, Ho, &r0, &r1);
-        b2i_windows(xx, kw, sw, pw, Wo, &q0, &q1);
+        b2i_windows_containing(yy, kh, sh, ph, Ho, r0, r1);
+        b2i_windows_containing(xx, kw, sw, pw, Wo, q0, q1);
         float s = 0.f;
         for (int r = r0; r <= r1; r++)
             for (int q = q0; q <= q1; q++)
-                if (b2i_window_argmax(x + p * H * W, H, W, r, q, kh, kw, sh, sw, ph, pw) == e) s += g[(p * Ho + r) * Wo + q];
-        dx[i] = s;
+                if (b2i_window_argmax(plane, H, W, r, q, kh, kw, sh, sw, ph, pw) == i) s += gp[r * Wo + q];
+        dx[e] = s;
     }
 }
 
-// The divisor of window (r, q): the window clipped to the padded input (countIncludePad) or to the input.
-__device__ __forceinline__ int b2i_avg_div(int H, int W, int r, int q, int kh, int kw, int sh, int sw, int ph, int pw,
-                                           int incl, int* y0, int* y1, int* x0, int* x1) {
-    int ys = r * sh - ph, ye = min(ys + kh, H + ph), xs = q * sw - pw, xe = min(xs + kw, W + pw);
-    int padded = (ye - ys) * (xe - xs);
-    *y0 = max(ys, 0); *y1 = min(ye, H); *x0 = max(xs, 0); *x1 = min(xe, W);
-    return incl ? padded : (*y1 - *y0) * (*x1 - *x0);
+// Divisor of window (r, q): the window clipped to the padded input, or with count_include_pad off to the input.
+__device__ __forceinline__ int b2i_avg_divisor(int H, int W, int r, int q, int kh, int kw, int sh, int sw, int ph,
+                                               int pw, int includePad, int& y0, int& y1, int& x0, int& x1) {
+    int ys = r * sh - ph, ye = min(ys + kh, H + ph);
+    int xs = q * sw - pw, xe = min(xs + kw, W + pw);
+    y0 = max(ys, 0); y1 = min(ye, H); x0 = max(xs, 0); x1 = min(xe, W);
+    return includePad ? (ye - ys) * (xe - xs) : (y1 - y0) * (x1 - x0);
 }
 
-extern "C" __global__ void b2i_avgpool_f32(const float* __restrict__ x, float* __restrict__ y, long long planes,
-                                           int H, int W, int Ho, int Wo, int kh, int kw, int sh, int sw, int ph, int pw,
-                                           int incl) {
-    long long n = planes * Ho * Wo;
-    B2I_GRID_STRIDE(i, n) {
-        long long p = i / ((long long)Ho * Wo);
-        int o = (int)(i - p * Ho * Wo), r = o / Wo, q = o - r * Wo;
+extern "C" __global__ void b2i_avgpool2d_f32(const float* __restrict__ x, float* __restrict__ y, long long planes,
+                                             int H, int W, int Ho, int Wo, int kh, int kw, int sh, int sw, int ph,
+                                             int pw, int includePad) {
+    long long per = (long long)Ho * Wo;
+    B2I_GRID_STRIDE(e, planes * per) {
+        long long p = e / per;
+        int o = (int)(e - p * per), r = o / Wo, q = o - r * Wo;
         int y0, y1, x0, x1;
-        int div = b2i_avg_div(H, W, r, q, kh, kw, sh, sw, ph, pw, incl, &y0, &y1, &x0, &x1);
+        int div = b2i_avg_divisor(H, W, r, q, kh, kw, sh, sw, ph, pw, includePad, y0, y1, x0, x1);
+        const float* plane = x + p * H * W;
         float s = 0.f;
         for (int yy = y0; yy < y1; yy++)
-            for (int xx = x0; xx < x1; xx++) s += x[(p * H + yy) * W + xx];
-        y[i] = s / div;
+            for (int xx = x0; xx < x1; xx++) s += plane[yy * W + xx];
+        y[e] = s / div;
     }
 }
 
-extern "C" __global__ void b2i_avgpool_backward_f32(const float* __restrict__ g, float* __restrict__ dx,
-                                                    long long planes, int H, int W, int Ho, int Wo, int kh, int kw,
-                                                    int sh, int sw, int ph, int pw, int incl) {
-    long long n = planes * H * W;
-    B2I_GRID_STRIDE(i, n) {
-        long long p = i / ((long long)H * W);
-        int e = (int)(i - p * H * W), yy = e / W, xx = e - yy * W;
+extern "C" __global__ void b2i_avgpool2d_backward_f32(const float* __restrict__ g, float* __restrict__ dx,
+                                                      long long planes, int H, int W, int Ho, int Wo, int kh, int kw,
+                                                      int sh, int sw, int ph, int pw, int includePad) {
+    long long per = (long long)H * W;
+    B2I_GRID_STRIDE(e, planes * per) {
+        long long p = e / per;
+        int i = (int)(e - p * per), yy = i / W, xx = i - yy * W;
+        const float* gp = g + p * Ho * Wo;
         int r0, r1, q0, q1;
-        b2i_windows(yy, kh, sh, ph, Ho, &r0, &r1);
-        b2i_windows(xx, kw, sw, pw, Wo, &q0, &q1);
+        b2i_windows_containing(yy, kh, sh, ph, Ho, r0, r1);
+        b2i_windows_containing(xx, kw, sw, pw, Wo, q0, q1);
         float s = 0.f;
-        for (int r = r0; r <= r1; r++) {
+        for (int r = r0; r <= r1; r++)
             for (int q = q0; q <= q1; q++) {
                 int y0, y1, x0, x1;
-                int div = b2i_avg_div(H, W, r, q, kh, kw, sh, sw, ph, pw, incl, &y0, &y1, &x0, &x1);
-                if (yy >= y0 && yy < y1 && xx >= x0 && xx < x1) s += g[(p * Ho + r) * Wo + q] / div;
+                int div = b2i_avg_divisor(H, W, r, q, kh, kw, sh, sw, ph, pw, includePad, y0, y1, x0, x1);
+                s += gp[r * Wo + q] / div;
             }
-        }
-        dx[i] = s;
+        dx[e] = s;
     }
 }
 
-// Adaptive average pooling: output (r, q) averages rows floor(r·H/Ho) … ceil((r+1)·H/Ho)−1, columns likewise.
-extern "C" __global__ void b2i_adaptive_avgpool_f32(const float* __restrict__ x, float* __restrict__ y,
-                                                    long long planes, int H, int W, int Ho, int Wo) {
-    long long n = planes * Ho * Wo;
-    B2I_GRID_STRIDE(i, n) {
-        long long p = i / ((long long)Ho * Wo);
-        int o = (int)(i - p * Ho * Wo), r = o / Wo, q = o - r * Wo;
-        int y0 = (int)((long long)r * H / Ho), y1 = (int)(((long long)(r + 1) * H + Ho - 1) / Ho);
-        int x0 = (int)((long long)q * W / Wo), x1 = (int)(((long long)(q + 1) * W + Wo - 1) / Wo);
+// Adaptive window i of n over an axis of length len: [⌊i·len/n⌋, ⌈(i+1)·len/n⌉).
+__device__ __forceinline__ int b2i_adaptive_start(int i, int len, int n) { return (int)((long long)i * len / n); }
+__device__ __forceinline__ int b2i_adaptive_end(int i, int len, int n) { return (int)(((long long)(i + 1) * len + n - 1) / n); }
+
+extern "C" __global__ void b2i_adaptive_avgpool2d_f32(const float* __restrict__ x, float* __restrict__ y,
+                                                      long long planes, int H, int W, int Ho, int Wo) {
+    long long per = (long long)Ho * Wo;
+    B2I_GRID_STRIDE(e, planes * per) {
+        long long p = e / per;
+        int o = (int)(e - p * per), r = o / Wo, q = o - r * Wo;
+        int y0 = b2i_adaptive_start(r, H, Ho), y1 = b2i_adaptive_end(r, H, Ho);
+        int x0 = b2i_adaptive_start(q, W, Wo), x1 = b2i_adaptive_end(q, W, Wo);
+        const float* plane = x + p * H * W;
         float s = 0.f;
         for (int yy = y0; yy < y1; yy++)
-            for (int xx = x0; xx < x1; xx++) s += x[(p * H + yy) * W + xx];
-        y[i] = s / ((y1 - y0) * (x1 - x0));
+            for (int xx = x0; xx < x1; xx++) s += plane[yy * W + xx];
+        y[e] = s / ((y1 - y0) * (x1 - x0));
     }
 }
 
-extern "C" __global__ void b2i_adaptive_avgpool_backward_f32(const float* __restrict__ g, float* __restrict__ dx,
-                                                             long long planes, int H, int W, int Ho, int Wo) {
-    long long n = planes * H * W;
-    B2I_GRID_STRIDE(i, n) {
-        long long p = i / ((long long)H * W);
-        int e = (int)(i - p * H * W), yy = e / W, xx = e - yy * W;
+extern "C" __global__ void b2i_adaptive_avgpool2d_backward_f32(const float* __restrict__ g, float* __restrict__ dx,
+                                                               long long planes, int H, int W, int Ho, int Wo) {
+    long long per = (long long)H * W;
+    B2I_GRID_STRIDE(e, planes * per) {
+        long long p = e / per;
+        int i = (int)(e - p * per), yy = i / W, xx = i - yy * W;
+        const float* gp = g + p * Ho * Wo;
+        // windows containing yy: ⌊yy·Ho/H⌋ ≤ r ≤ ⌈(yy+1)·Ho/H⌉ − 1 (the bounds are re-checked in the loop)
+        int r0 = (int)((long long)yy * Ho / H), r1 = min(Ho - 1, (int)(((long long)(yy + 1) * Ho + H - 1) / H) - 1);
+        int q0 = (int)((long long)xx * Wo / W), q1 = min(Wo - 1, (int)(((long long)(xx + 1) * Wo + W - 1) / W) - 1);
         float s = 0.f;
-        for (int r = 0; r < Ho; r++) {
-            int y0 = (int)((long long)r * H / Ho), y1 = (int)(((long long)(r + 1) * H + Ho - 1) / Ho);
+        for (int r = r0; r <= r1; r++) {
+            int y0 = b2i_adaptive_start(r, H, Ho), y1 = b2i_adaptive_end(r, H, Ho);
             if (yy < y0 || yy >= y1) continue;
-            for (int q = 0; q < Wo; q++) {
-                int x0 = (int)((long long)q * W / Wo), x1 = (int)(((long long)(q + 1) * W + Wo - 1) / Wo);
-                if (xx >= x0 && xx < x1) s += g[(p * Ho + r) * Wo + q] / ((y1 - y0) * (x1 - x0));
+            for (int q = q0; q <= q1; q++) {
+                int x0 = b2i_adaptive_start(q, W, Wo), x1 = b2i_adaptive_end(q, W, Wo);
+                if (xx < x0 || xx >= x1) continue;
+                s += gp[r * Wo + q] / ((y1 - y0) * (x1 - x0));
             }
         }
-        dx[i] = s;
+        dx[e] = s;
     }
 }

@@ -15,10 +15,11 @@
 #include "../softmax.cu"
 #include "../transpose.cu"
 #include "../upsample.cu"
-#include "../activation.cu"
-#include "../col2im.cu"
-#include "../crop.cu"
 #include "../pool.cu"
+#include "../activation.cu"
+#include "../crop.cu"
+#include "../depthwise.cu"
+#include "../col2im.cu"
 
 #include <chrono>
 #include <cstdio>
@@ -59,9 +60,10 @@ std::map<std::string, Function> kernels = {
     K(b2i_f32_to_bf16), K(b2i_embedding_f32), K(b2i_upsample_nearest2x_f32), K(b2i_upsample_nearest_f32), K(b2i_concat_channels_f32),
     K(b2i_transpose_last2_f32), K(b2i_im2col_f32), K(b2i_attention_f32_d8), K(b2i_attention_f32_d32),
     K(b2i_attention_f32_d40), K(b2i_attention_f32_d64), K(b2i_attention_f32_d80), K(b2i_attention_f32_d128),
-    K(b2i_attention_f32_d160), K(b2i_attention_f32_d256), K(b2i_attention_f32_d512), K(b2i_activate_f32),
-    K(b2i_activate_backward_f32), K(b2i_col2im_f32), K(b2i_crop_f32), K(b2i_maxpool_f32), K(b2i_maxpool_backward_f32),
-    K(b2i_avgpool_f32), K(b2i_avgpool_backward_f32), K(b2i_adaptive_avgpool_f32), K(b2i_adaptive_avgpool_backward_f32)};
+    K(b2i_attention_f32_d160), K(b2i_attention_f32_d256), K(b2i_attention_f32_d512), K(b2i_col2im_add_f32),
+    K(b2i_depthwise_conv2d_f32), K(b2i_maxpool2d_f32), K(b2i_maxpool2d_backward_f32), K(b2i_avgpool2d_f32),
+    K(b2i_avgpool2d_backward_f32), K(b2i_adaptive_avgpool2d_f32), K(b2i_adaptive_avgpool2d_backward_f32),
+    K(b2i_activate_f32), K(b2i_activate_backward_f32), K(b2i_crop_f32)};
 int dummy;
 }  // namespace
 

@@ -12,6 +12,11 @@
 #include "../softmax.cu"
 #include "../transpose.cu"
 #include "../upsample.cu"
+#include "../pool.cu"
+#include "../activation.cu"
+#include "../crop.cu"
+#include "../depthwise.cu"
+#include "../col2im.cu"
 
 #include <array>
 #include <cstdio>
@@ -313,6 +318,210 @@ static void layout() {
     }
 }
 
+
+// ------------------------------------------------------------------ vision primitives
+// PyTorch's pooling output size (dilation 1), as the backend computes it.
+static int poolOut(int in, int k, int s, int pad, bool ceil) {
+    int span = in + 2 * pad - k;
+    int out = (ceil ? (span + s - 1) / s : span / s) + 1;
+    if (ceil && (out - 1) * s >= in + pad) out--;
+    return out;
+}
+
+static std::string dims(std::initializer_list<int> v) {
+    std::string s;
+    for (int d : v) s += (s.empty() ? "" : "x") + std::to_string(d);
+    return s;
+}
+
+static void maxpool(int P, int H, int W, int k, int s, int pad, bool ceil, bool ties) {
+    auto x = randn((size_t)P * H * W);
+    if (ties) for (auto& v : x) v = std::round(v);   // many equal values: the first in the window must win
+    int Ho = poolOut(H, k, s, pad, ceil), Wo = poolOut(W, k, s, pad, ceil);
+    auto g = randn((size_t)P * Ho * Wo);
+    std::vector<double> ref((size_t)P * Ho * Wo), dref(x.size(), 0);
+    for (int p = 0; p < P; p++) for (int r = 0; r < Ho; r++) for (int q = 0; q < Wo; q++) {
+        double best = -INFINITY; long arg = -1;
+        for (int i = 0; i < k; i++) for (int j = 0; j < k; j++) {
+            int yy = r * s - pad + i, xx = q * s - pad + j;
+            if (yy < 0 || yy >= H || xx < 0 || xx >= W) continue;
+            double v = x[((size_t)p * H + yy) * W + xx];
+            if (arg < 0 || v > best) { best = v; arg = ((long)p * H + yy) * W + xx; }
+        }
+        size_t o = ((size_t)p * Ho + r) * Wo + q;
+        ref[o] = best;
+        if (arg >= 0) dref[arg] += g[o];
+    }
+    long long planes = P;
+    std::vector<float> out(ref.size()), dx(x.size());
+    emu_launch({blocks1d((long long)out.size())}, {256}, [&] { b2i_maxpool2d_f32(x.data(), out.data(), planes, H, W, Ho, Wo, k, k, s, s, pad, pad); });
+    emu_launch({blocks1d((long long)dx.size())}, {256}, [&] { b2i_maxpool2d_backward_f32(x.data(), g.data(), dx.data(), planes, H, W, Ho, Wo, k, k, s, s, pad, pad); });
+    std::string name = "maxpool " + dims({P, H, W}) + " k" + std::to_string(k) + " s" + std::to_string(s) + " p" + std::to_string(pad) + (ceil ? " ceil" : "") + (ties ? " ties" : "");
+    check(name, out, ref, 0);
+    check(name + " backward", dx, dref, 1e-6);
+}
+
+static void avgpool(int P, int H, int W, int k, int s, int pad, bool ceil, bool includePad) {
+    auto x = randn((size_t)P * H * W);
+    int Ho = poolOut(H, k, s, pad, ceil), Wo = poolOut(W, k, s, pad, ceil);
+    auto g = randn((size_t)P * Ho * Wo);
+    std::vector<double> ref((size_t)P * Ho * Wo), dref(x.size(), 0);
+    for (int p = 0; p < P; p++) for (int r = 0; r < Ho; r++) for (int q = 0; q < Wo; q++) {
+        double sum = 0; int inside = 0, padded = 0;
+        for (int i = 0; i < k; i++) for (int j = 0; j < k; j++) {
+            int yy = r * s - pad + i, xx = q * s - pad + j;
+            if (yy >= H + pad || xx >= W + pad) continue;   // beyond the padded input (ceil mode)
+            padded++;
+            if (yy < 0 || yy >= H || xx < 0 || xx >= W) continue;
+            inside++;
+            sum += x[((size_t)p * H + yy) * W + xx];
+        }
+        double div = includePad ? padded : inside;
+        size_t o = ((size_t)p * Ho + r) * Wo + q;
+        ref[o] = sum / div;
+        for (int i = 0; i < k; i++) for (int j = 0; j < k; j++) {
+            int yy = r * s - pad + i, xx = q * s - pad + j;
+            if (yy >= 0 && yy < H && xx >= 0 && xx < W) dref[((size_t)p * H + yy) * W + xx] += g[o] / div;
+        }
+    }
+    long long planes = P;
+    std::vector<float> out(ref.size()), dx(x.size());
+    int inc = includePad;
+    emu_launch({blocks1d((long long)out.size())}, {256}, [&] { b2i_avgpool2d_f32(x.data(), out.data(), planes, H, W, Ho, Wo, k, k, s, s, pad, pad, inc); });
+    emu_launch({blocks1d((long long)dx.size())}, {256}, [&] { b2i_avgpool2d_backward_f32(g.data(), dx.data(), planes, H, W, Ho, Wo, k, k, s, s, pad, pad, inc); });
+    std::string name = "avgpool " + dims({P, H, W}) + " k" + std::to_string(k) + " s" + std::to_string(s) + " p" + std::to_string(pad) + (ceil ? " ceil" : "") + (includePad ? " incl.pad" : "");
+    check(name, out, ref, 1e-6);
+    check(name + " backward", dx, dref, 1e-6);
+}
+
+static void adaptive(int P, int H, int W, int Ho, int Wo) {
+    auto x = randn((size_t)P * H * W), g = randn((size_t)P * Ho * Wo);
+    std::vector<double> ref((size_t)P * Ho * Wo), dref(x.size(), 0);
+    for (int p = 0; p < P; p++) for (int r = 0; r < Ho; r++) for (int q = 0; q < Wo; q++) {
+        int y0 = (int)std::floor((double)r * H / Ho), y1 = (int)std::ceil((double)(r + 1) * H / Ho);
+        int x0 = (int)std::floor((double)q * W / Wo), x1 = (int)std::ceil((double)(q + 1) * W / Wo);
+        double sum = 0, div = (double)(y1 - y0) * (x1 - x0);
+        for (int yy = y0; yy < y1; yy++) for (int xx = x0; xx < x1; xx++) sum += x[((size_t)p * H + yy) * W + xx];
+        size_t o = ((size_t)p * Ho + r) * Wo + q;
+        ref[o] = sum / div;
+        for (int yy = y0; yy < y1; yy++) for (int xx = x0; xx < x1; xx++) dref[((size_t)p * H + yy) * W + xx] += g[o] / div;
+    }
+    long long planes = P;
+    std::vector<float> out(ref.size()), dx(x.size());
+    emu_launch({blocks1d((long long)out.size())}, {256}, [&] { b2i_adaptive_avgpool2d_f32(x.data(), out.data(), planes, H, W, Ho, Wo); });
+    emu_launch({blocks1d((long long)dx.size())}, {256}, [&] { b2i_adaptive_avgpool2d_backward_f32(g.data(), dx.data(), planes, H, W, Ho, Wo); });
+    std::string name = "adaptive avgpool " + dims({P, H, W}) + " -> " + dims({Ho, Wo});
+    check(name, out, ref, 1e-6);
+    check(name + " backward", dx, dref, 1e-6);
+}
+
+static void activations() {
+    long long n = 1001;
+    auto x = randn(n), g = randn(n);
+    x[0] = 0.f;   // ReLU's derivative at 0 is 0
+    const char* names[] = {"relu", "leaky relu", "sigmoid", "silu"};
+    float slope = 0.2f;
+    for (int act = 0; act < 4; act++) {
+        std::vector<double> ref(n), dref(n);
+        for (long long i = 0; i < n; i++) {
+            double v = x[i], sg = 1 / (1 + std::exp(-v));
+            double y = act == 0 ? (v > 0 ? v : 0) : act == 1 ? (v > 0 ? v : slope * v) : act == 2 ? sg : v * sg;
+            double d = act == 0 ? (v > 0 ? 1 : 0) : act == 1 ? (v > 0 ? 1 : slope) : act == 2 ? sg * (1 - sg) : sg * (1 + v * (1 - sg));
+            ref[i] = y;
+            dref[i] = g[i] * d;
+        }
+        std::vector<float> out(n), dx(n);
+        emu_launch({blocks1d(n)}, {256}, [&] { b2i_activate_f32(x.data(), out.data(), n, act, slope); });
+        emu_launch({blocks1d(n)}, {256}, [&] { b2i_activate_backward_f32(x.data(), g.data(), dx.data(), n, act, slope); });
+        check(std::string("activate ") + names[act], out, ref, 1e-6);
+        check(std::string("activate ") + names[act] + " backward", dx, dref, 1e-6);
+    }
+}
+
+static void crop(int P, int H, int W, int top, int left, int h, int w) {
+    auto x = randn((size_t)P * H * W);
+    std::vector<double> ref((size_t)P * h * w, 0);
+    for (int p = 0; p < P; p++) for (int r = 0; r < h; r++) for (int q = 0; q < w; q++) {
+        int yy = top + r, xx = left + q;
+        if (yy >= 0 && yy < H && xx >= 0 && xx < W) ref[((size_t)p * h + r) * w + q] = x[((size_t)p * H + yy) * W + xx];
+    }
+    long long planes = P;
+    std::vector<float> out(ref.size(), NAN);
+    emu_launch({blocks1d((long long)out.size())}, {256}, [&] { b2i_crop_f32(x.data(), out.data(), planes, H, W, top, left, h, w); });
+    check("crop " + dims({P, H, W}) + " at " + std::to_string(top) + "," + std::to_string(left) + " to " + dims({h, w}), out, ref, 0);
+}
+
+static void depthwise(int B, int C, int m, int H, int W, int k, int s, int pad) {
+    int Ho = (H + 2 * pad - k) / s + 1, Wo = (W + 2 * pad - k) / s + 1, OC = C * m;
+    auto x = randn((size_t)B * C * H * W), w = randn((size_t)OC * k * k);
+    std::vector<double> ref((size_t)B * OC * Ho * Wo, 0);
+    for (int b = 0; b < B; b++) for (int o = 0; o < OC; o++) for (int r = 0; r < Ho; r++) for (int q = 0; q < Wo; q++) {
+        double sum = 0;
+        for (int i = 0; i < k; i++) for (int j = 0; j < k; j++) {
+            int yy = r * s - pad + i, xx = q * s - pad + j;
+            if (yy >= 0 && yy < H && xx >= 0 && xx < W) sum += (double)w[((size_t)o * k + i) * k + j] * x[(((size_t)b * C + o / m) * H + yy) * W + xx];
+        }
+        ref[(((size_t)b * OC + o) * Ho + r) * Wo + q] = sum;
+    }
+    std::vector<float> out(ref.size());
+    emu_launch({blocks1d((long long)out.size())}, {256},
+               [&] { b2i_depthwise_conv2d_f32(x.data(), w.data(), out.data(), B, C, m, H, W, k, k, s, s, pad, pad, Ho, Wo); });
+    check("depthwise conv " + dims({B, C, H, W}) + " x" + std::to_string(m) + " k" + std::to_string(k) + " s" + std::to_string(s) + " p" + std::to_string(pad), out, ref, 1e-6);
+}
+
+// Transposed convolution of one image as the backend runs it: per band of input rows, col = Wᵀ·x (a naive GEMM
+// here, cuBLAS there), then col2im adds the band into the output; against a direct scatter.
+static void convTranspose(int Cin, int Cout, int H, int W, int k, int s, int pad, int outH, int outW, int band) {
+    auto x = randn((size_t)Cin * H * W), w = randn((size_t)Cin * Cout * k * k);
+    std::vector<double> ref((size_t)Cout * outH * outW, 0);
+    for (int c = 0; c < Cin; c++) for (int o = 0; o < Cout; o++) for (int r = 0; r < H; r++) for (int q = 0; q < W; q++)
+        for (int i = 0; i < k; i++) for (int j = 0; j < k; j++) {
+            int yy = r * s - pad + i, xx = q * s - pad + j;
+            if (yy >= 0 && yy < outH && xx >= 0 && xx < outW)
+                ref[((size_t)o * outH + yy) * outW + xx] += (double)w[(((size_t)c * Cout + o) * k + i) * k + j] * x[((size_t)c * H + r) * W + q];
+        }
+    std::vector<float> out(ref.size(), 0.f);
+    int okk = Cout * k * k;
+    for (int r0 = 0; r0 < H; r0 += band) {
+        int rows = std::min(band, H - r0), n = rows * W;
+        std::vector<float> col((size_t)okk * n);
+        for (int e = 0; e < okk; e++) for (int t = 0; t < n; t++) {
+            double sum = 0;
+            for (int c = 0; c < Cin; c++) sum += (double)w[(size_t)c * okk + e] * x[(size_t)c * H * W + (size_t)r0 * W + t];
+            col[(size_t)e * n + t] = (float)sum;
+        }
+        emu_launch({blocks1d((long long)out.size())}, {256},
+                   [&] { b2i_col2im_add_f32(col.data(), out.data(), Cout, outH, outW, k, k, s, s, pad, pad, W, r0, rows); });
+    }
+    check("GEMM + col2im = conv transpose " + dims({Cin, H, W}) + " -> " + dims({Cout, outH, outW}) + " k" + std::to_string(k) + " s" + std::to_string(s) + " p" + std::to_string(pad), out, ref, 1e-6);
+}
+
+static void vision() {
+    maxpool(3, 13, 11, 3, 2, 1, false, false);
+    maxpool(2, 13, 11, 3, 2, 0, true, false);
+    maxpool(2, 8, 9, 2, 2, 0, false, true);
+    maxpool(2, 7, 7, 3, 1, 1, false, true);
+    avgpool(3, 13, 11, 3, 2, 1, false, true);
+    avgpool(3, 13, 11, 3, 2, 1, false, false);
+    avgpool(2, 10, 9, 3, 2, 1, true, true);
+    avgpool(2, 10, 9, 3, 2, 1, true, false);
+    avgpool(2, 6, 5, 2, 2, 0, false, true);
+    adaptive(3, 13, 11, 6, 6);
+    adaptive(2, 5, 7, 7, 3);
+    adaptive(2, 9, 9, 1, 1);
+    activations();
+    crop(3, 10, 12, 1, 2, 7, 8);
+    crop(2, 5, 6, -2, -1, 9, 8);
+    crop(2, 9, 6, -1, 2, 10, 3);
+    depthwise(2, 5, 1, 11, 9, 3, 1, 1);
+    depthwise(1, 4, 2, 12, 13, 5, 2, 2);
+    depthwise(2, 3, 1, 7, 8, 3, 2, 0);
+    convTranspose(3, 4, 5, 6, 3, 1, 1, 5, 6, 2);
+    convTranspose(3, 2, 5, 4, 3, 2, 1, 9, 8, 2);
+    convTranspose(2, 3, 4, 5, 4, 2, 1, 8, 10, 3);
+    convTranspose(2, 3, 7, 5, 3, 2, 0, 15, 11, 7);
+}
+
 int main() {
     attention(1, 33, 47, 3, 17, 17, 2);
     attention(2, 19, 23, 2, 12, 20, 0);
@@ -337,6 +546,7 @@ int main() {
     softmax(2, 700);
     elementwise();
     layout();
+    vision();
     std::printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }

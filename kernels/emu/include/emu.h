@@ -13,6 +13,7 @@
 
 using std::max;
 using std::min;
+using std::isnan;
 
 struct dim3 {
     unsigned x = 1, y = 1, z = 1;

@@ -2,6 +2,7 @@ package brain2img.cuda;
 
 import brain2img.backend.Backend;
 import brain2img.backend.Conv2dShape;
+import brain2img.backend.CpuBackend;
 import brain2img.tensor.DType;
 import brain2img.tensor.DeviceMemory;
 import brain2img.tensor.Tensor;
@@ -40,6 +41,8 @@ public final class CudaBackend implements Backend {
     /** Upper bound on floats in one im2col buffer (256 MiB); bigger convolutions go in bands of output rows. */
     private static final long IM2COL_LIMIT = 64L << 20;
     private static final ThreadLocal<CudaBackend> CURRENT = new ThreadLocal<>();
+    /** Builds the resize filter matrices on the host, with the CPU backend's own taps, so both agree by construction. */
+    private static final CpuBackend FILTERS = new CpuBackend();
 
     /** GEMM precision; see the class comment. */
     public enum Precision {
@@ -67,6 +70,8 @@ public final class CudaBackend implements Backend {
     private final CudaAllocator alloc;
     private final Kernels kernels;
     private final Map<WeightKey, Resident> weights = new HashMap<>();
+    /** Resize filter matrices by (in, out, mode, antialias), uploaded once (so resizes can be graph-captured). */
+    private final Map<String, Tensor> resizeFilters = new HashMap<>();
     private boolean closed;
     private volatile boolean capturing;
 
@@ -399,11 +404,64 @@ public final class CudaBackend implements Backend {
         return out;
     }
 
-    // ------------------------------------------------------------------ vision primitives
-    // Kernels in kernels/pool.cu, activation.cu, col2im.cu and crop.cu. Grouped convolution (groups > 1), resize
-    // and its backward still take Backend's host fallback.
+    // ------------------------------------------------------------------ vision: grouped and transposed convolution
 
-    /** Transposed convolution: per image and group cols = W_gᵀ·x_g by cuBLAS, then col2im adds them into out. */
+    /**
+     * Depthwise (one input channel per group): the direct kernel of depthwise.cu. Other groupings: im2col of
+     * all channels (group g's rows are the contiguous block g·(C/groups)·kh·kw …), then one strided-batched
+     * GEMM over the groups, out_g (O/groups × pixels) = W_g · col_g.
+     */
+    @Override
+    public Tensor conv2d(Tensor x, Tensor w, Tensor bias, int groups, int sh, int sw, int pt, int pb, int pl, int pr) {
+        if (groups == 1) return conv2d(x, w, bias, sh, sw, pt, pb, pl, pr);
+        ensureCurrent();
+        Conv2dShape s = Conv2dShape.of(x, w, groups, sh, sw, pt, pb, pl, pr);
+        int bsz = s.batch(), ch = s.channels(), hh = s.height(), ww = s.width();
+        int oc = s.outChannels(), kh = s.kh(), kw = s.kw(), ho = s.outHeight(), wo = s.outWidth();
+        int cg = ch / groups, og = oc / groups;
+        Tensor dx = f32(x);
+        Tensor out = empty(DType.F32, bsz, oc, ho, wo);
+        if (cg == 1) {
+            Tensor dw = f32(w);
+            try (KernelArgs a = new KernelArgs()) {
+                a.ptr(ptr(dx)).ptr(ptr(dw)).ptr(ptr(out)).i32(bsz).i32(ch).i32(og).i32(hh).i32(ww).i32(kh).i32(kw)
+                        .i32(sh).i32(sw).i32(pt).i32(pl).i32(ho).i32(wo);
+                launch1d(Kernel.DEPTHWISE, out.numel(), a);
+            }
+        } else {
+            Tensor dw = dev(w);
+            int ckkG = cg * kh * kw, ckk = ch * kh * kw;
+            long imgIn = (long) ch * hh * ww, imgOut = (long) oc * ho * wo;
+            int bandRows = (int) Math.max(1, Math.min(ho, IM2COL_LIMIT / Math.max(1L, (long) ckk * wo)));
+            Tensor col = empty(DType.F32, (long) ckk * bandRows * wo);
+            try {
+                for (int b = 0; b < bsz; b++) {
+                    for (int r0 = 0; r0 < ho; r0 += bandRows) {
+                        int rows = Math.min(bandRows, ho - r0);
+                        int cols = rows * wo;
+                        try (KernelArgs a = new KernelArgs()) {
+                            a.ptr(ptr(dx) + b * imgIn * 4).ptr(ptr(col)).i32(ch).i32(hh).i32(ww).i32(kh).i32(kw)
+                                    .i32(sh).i32(sw).i32(pt).i32(pl).i32(wo).i32(r0).i32(rows);
+                            launch1d(Kernel.IM2COL, (long) ckk * cols, a);
+                        }
+                        // per group g: out[b, g·og.., r0·wo .. +cols] = W_g (og × ckkG) · col_g (ckkG × cols), ldc = ho·wo
+                        gemm(false, false, og, cols, ckkG, 1f, dw, 0, ckkG, (long) og * ckkG, col, 0, cols, (long) ckkG * cols,
+                                0f, out, b * imgOut + (long) r0 * wo, ho * wo, (long) og * ho * wo, groups);
+                    }
+                }
+            } finally {
+                col.close();
+            }
+        }
+        if (bias != null) binaryInto(Binary.ADD, out, f32(bias).reshape(oc, 1, 1), out);
+        return out;
+    }
+
+    /**
+     * Per image and band of input rows: columns_g (Cout/g·kh·kw × pixels) = W_gᵀ · x_g for all groups in one
+     * strided-batched GEMM, then col2im.cu adds them into the (zeroed) output. With x = ∂L/∂y of a convolution
+     * this is the convolution's input gradient.
+     */
     @Override
     public Tensor convTranspose2d(Tensor x, Tensor w, Tensor bias, int groups, int sh, int sw, int pt, int pl,
                                   int outH, int outW) {
@@ -416,44 +474,39 @@ public final class CudaBackend implements Backend {
         int bsz = x.dimInt(0), cin = x.dimInt(1), hh = x.dimInt(2), ww = x.dimInt(3);
         int og = w.dimInt(1), kh = w.dimInt(2), kw = w.dimInt(3);
         int cg = cin / groups, oc = og * groups, okk = og * kh * kw;
-        Tensor dx = f32(x), dw = f32(w);
+        Tensor dx = f32(x), dw = dev(w);
         Tensor out = allocate(bsz, oc, outH, outW);
-        int bandRows = (int) Math.max(1, Math.min(hh, IM2COL_LIMIT / Math.max(1L, (long) okk * ww)));
-        Tensor cols = empty(DType.F32, (long) okk * bandRows * ww);
-        try {
-            for (int b = 0; b < bsz; b++) {
-                for (int g = 0; g < groups; g++) {
-                    long xBase = ((long) b * cin + (long) g * cg) * hh * ww;
-                    long oBase = ((long) b * oc + (long) g * og) * outH * outW;
+        long imgIn = (long) cin * hh * ww, imgOut = (long) oc * outH * outW;
+        if (hh > 0 && ww > 0 && okk > 0) {
+            int bandRows = (int) Math.max(1, Math.min(hh, IM2COL_LIMIT / Math.max(1L, (long) groups * okk * ww)));
+            Tensor cols = empty(DType.F32, (long) groups * okk * bandRows * ww);
+            try {
+                for (int b = 0; b < bsz; b++) {
                     for (int r0 = 0; r0 < hh; r0 += bandRows) {
                         int rows = Math.min(bandRows, hh - r0), n = rows * ww;
-                        gemm(true, false, okk, n, cg, 1f, dw, (long) g * cg * okk, okk, 0, dx, xBase + (long) r0 * ww, hh * ww, 0,
-                                0f, cols, 0, n, 0, 1);
+                        // cols_g (okk × n) = W_gᵀ (okk × cg) · x[b, g·cg.., r0·ww .. +n] (cg × n, ld H·W)
+                        gemm(true, false, okk, n, cg, 1f, dw, 0, okk, (long) cg * okk,
+                                dx, b * imgIn + (long) r0 * ww, hh * ww, (long) cg * hh * ww,
+                                0f, cols, 0, n, (long) okk * n, groups);
                         try (KernelArgs a = new KernelArgs()) {
-                            a.ptr(ptr(cols)).ptr(ptr(out) + oBase * 4).i32(og).i32(kh).i32(kw).i32(sh).i32(sw).i32(pt).i32(pl)
-                                    .i32(r0).i32(rows).i32(ww).i32(outH).i32(outW);
-                            launch1d(Kernel.COL2IM, (long) og * outH * outW, a);
+                            a.ptr(ptr(cols)).ptr(ptr(out) + b * imgOut * 4).i32(oc).i32(outH).i32(outW).i32(kh).i32(kw)
+                                    .i32(sh).i32(sw).i32(pt).i32(pl).i32(ww).i32(r0).i32(rows);
+                            launch1d(Kernel.COL2IM, imgOut, a);
                         }
                     }
                 }
+            } finally {
+                cols.close();
             }
-        } finally {
-            cols.close();
         }
         if (bias != null) binaryInto(Binary.ADD, out, f32(bias).reshape(oc, 1, 1), out);
         return out;
     }
 
-    private static long[] pooledShape(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw, boolean ceil) {
-        if (x.rank() != 4 || kh < 1 || kw < 1 || sh < 1 || sw < 1 || ph < 0 || pw < 0 || 2 * ph > kh || 2 * pw > kw) {
-            throw new IllegalArgumentException("pooling " + kh + "x" + kw + " stride " + sh + "x" + sw + " pad " + ph + "x" + pw
-                    + " of " + x.shapeString() + " (needs (B,C,H,W) and padding at most half the window)");
-        }
-        return new long[]{x.dim(0), x.dim(1), poolOut(x.dimInt(2), kh, sh, ph, ceil), poolOut(x.dimInt(3), kw, sw, pw, ceil)};
-    }
+    // ------------------------------------------------------------------ vision: pooling
 
-    /** torch's pooling output size (the CPU backend's rule). */
-    private static int poolOut(int in, int k, int s, int pad, boolean ceil) {
+    /** PyTorch's pooling output size (dilation 1), as the CPU backend's: the last window starts inside the input or its left padding. */
+    static int poolOut(int in, int k, int s, int pad, boolean ceil) {
         int span = in + 2 * pad - k;
         if (span < 0) throw new IllegalArgumentException("pooling: window " + k + " larger than padded input " + (in + 2 * pad));
         int out = (ceil ? Math.floorDiv(span + s - 1, s) : Math.floorDiv(span, s)) + 1;
@@ -461,95 +514,108 @@ public final class CudaBackend implements Backend {
         return out;
     }
 
+    private static void checkPool(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw) {
+        if (x.rank() != 4 || kh < 1 || kw < 1 || sh < 1 || sw < 1 || ph < 0 || pw < 0 || 2 * ph > kh || 2 * pw > kw) {
+            throw new IllegalArgumentException("pooling " + kh + "x" + kw + " stride " + sh + "x" + sw + " pad " + ph + "x" + pw
+                    + " of " + x.shapeString() + " (needs (B,C,H,W) and padding at most half the window)");
+        }
+    }
+
+    private static void checkGrad(Tensor g, long b, long c, int h, int w, String what) {
+        if (g.rank() != 4 || g.dim(0) != b || g.dim(1) != c || g.dim(2) != h || g.dim(3) != w) {
+            throw new IllegalArgumentException(what + ": gradient " + g.shapeString() + " is not (" + b + "," + c + "," + h + "," + w + ")");
+        }
+    }
+
+    private static void checkRank4(Tensor x, String what) {
+        if (x.rank() != 4) throw new IllegalArgumentException(what + ": " + x.shapeString() + " is not (B,C,H,W)");
+    }
+
+    /**
+     * One pooling kernel over planes = B·C: pointers, then (planes, H, W, Ho, Wo), then the window ints; out is
+     * (B, C, outH, outW) (the input's size for the backward kernels).
+     */
+    private Tensor pool(Kernel k, Tensor[] in, long bsz, long ch, int hh, int ww, int ho, int wo, int outH, int outW, int... window) {
+        Tensor out = empty(DType.F32, bsz, ch, outH, outW);
+        try (KernelArgs a = new KernelArgs()) {
+            for (Tensor t : in) a.ptr(ptr(f32(t)));
+            a.ptr(ptr(out)).i64(bsz * ch).i32(hh).i32(ww).i32(ho).i32(wo);
+            for (int v : window) a.i32(v);
+            launch1d(k, out.numel(), a);
+        }
+        return out;
+    }
+
     @Override
     public Tensor maxPool2d(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw, boolean ceilMode) {
         ensureCurrent();
-        long[] s = pooledShape(x, kh, kw, sh, sw, ph, pw, ceilMode);
-        Tensor dx = f32(x), out = empty(DType.F32, s);
-        try (KernelArgs a = new KernelArgs()) {
-            a.ptr(ptr(dx)).ptr(ptr(out)).i64(s[0] * s[1]).i32(x.dimInt(2)).i32(x.dimInt(3)).i32((int) s[2]).i32((int) s[3])
-                    .i32(kh).i32(kw).i32(sh).i32(sw).i32(ph).i32(pw);
-            launch1d(Kernel.MAXPOOL, out.numel(), a);
-        }
-        return out;
+        checkPool(x, kh, kw, sh, sw, ph, pw);
+        int hh = x.dimInt(2), ww = x.dimInt(3);
+        int ho = poolOut(hh, kh, sh, ph, ceilMode), wo = poolOut(ww, kw, sw, pw, ceilMode);
+        return pool(Kernel.MAXPOOL, new Tensor[]{x}, x.dim(0), x.dim(1), hh, ww, ho, wo, ho, wo, kh, kw, sh, sw, ph, pw);
     }
 
     @Override
     public Tensor maxPool2dBackward(Tensor x, Tensor gradOut, int kh, int kw, int sh, int sw, int ph, int pw, boolean ceilMode) {
         ensureCurrent();
-        long[] s = pooledShape(x, kh, kw, sh, sw, ph, pw, ceilMode);
-        if (!java.util.Arrays.equals(s, gradOut.shape())) throw new IllegalArgumentException("gradient " + gradOut.shapeString() + " is not " + java.util.Arrays.toString(s));
-        Tensor dx = f32(x), g = f32(gradOut), out = empty(DType.F32, x.shape());
-        try (KernelArgs a = new KernelArgs()) {
-            a.ptr(ptr(dx)).ptr(ptr(g)).ptr(ptr(out)).i64(s[0] * s[1]).i32(x.dimInt(2)).i32(x.dimInt(3)).i32((int) s[2])
-                    .i32((int) s[3]).i32(kh).i32(kw).i32(sh).i32(sw).i32(ph).i32(pw);
-            launch1d(Kernel.MAXPOOL_BACKWARD, out.numel(), a);
-        }
-        return out;
+        checkPool(x, kh, kw, sh, sw, ph, pw);
+        int hh = x.dimInt(2), ww = x.dimInt(3);
+        int ho = poolOut(hh, kh, sh, ph, ceilMode), wo = poolOut(ww, kw, sw, pw, ceilMode);
+        checkGrad(gradOut, x.dim(0), x.dim(1), ho, wo, "maxPool2dBackward");
+        return pool(Kernel.MAXPOOL_BACKWARD, new Tensor[]{x, gradOut}, x.dim(0), x.dim(1), hh, ww, ho, wo, hh, ww,
+                kh, kw, sh, sw, ph, pw);
     }
 
     @Override
     public Tensor avgPool2d(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw, boolean ceilMode, boolean countIncludePad) {
         ensureCurrent();
-        long[] s = pooledShape(x, kh, kw, sh, sw, ph, pw, ceilMode);
-        Tensor dx = f32(x), out = empty(DType.F32, s);
-        try (KernelArgs a = new KernelArgs()) {
-            a.ptr(ptr(dx)).ptr(ptr(out)).i64(s[0] * s[1]).i32(x.dimInt(2)).i32(x.dimInt(3)).i32((int) s[2]).i32((int) s[3])
-                    .i32(kh).i32(kw).i32(sh).i32(sw).i32(ph).i32(pw).i32(countIncludePad ? 1 : 0);
-            launch1d(Kernel.AVGPOOL, out.numel(), a);
-        }
-        return out;
+        checkPool(x, kh, kw, sh, sw, ph, pw);
+        int hh = x.dimInt(2), ww = x.dimInt(3);
+        int ho = poolOut(hh, kh, sh, ph, ceilMode), wo = poolOut(ww, kw, sw, pw, ceilMode);
+        return pool(Kernel.AVGPOOL, new Tensor[]{x}, x.dim(0), x.dim(1), hh, ww, ho, wo, ho, wo,
+                kh, kw, sh, sw, ph, pw, countIncludePad ? 1 : 0);
     }
 
     @Override
     public Tensor avgPool2dBackward(Tensor gradOut, int inH, int inW, int kh, int kw, int sh, int sw, int ph, int pw,
                                     boolean ceilMode, boolean countIncludePad) {
         ensureCurrent();
-        long[] in = {gradOut.dim(0), gradOut.dim(1), inH, inW};
-        int ho = poolOut((int) in[2], kh, sh, ph, ceilMode), wo = poolOut((int) in[3], kw, sw, pw, ceilMode);
-        if (gradOut.rank() != 4 || gradOut.dim(2) != ho || gradOut.dim(3) != wo) {
-            throw new IllegalArgumentException("avgPool2dBackward: gradient " + gradOut.shapeString() + " does not fit input " + in[2] + "x" + in[3]);
-        }
-        Tensor g = f32(gradOut), out = empty(DType.F32, in);
-        try (KernelArgs a = new KernelArgs()) {
-            a.ptr(ptr(g)).ptr(ptr(out)).i64(in[0] * in[1]).i32((int) in[2]).i32((int) in[3]).i32(ho).i32(wo)
-                    .i32(kh).i32(kw).i32(sh).i32(sw).i32(ph).i32(pw).i32(countIncludePad ? 1 : 0);
-            launch1d(Kernel.AVGPOOL_BACKWARD, out.numel(), a);
-        }
-        return out;
+        checkPool(gradOut, kh, kw, sh, sw, ph, pw);
+        int ho = poolOut(inH, kh, sh, ph, ceilMode), wo = poolOut(inW, kw, sw, pw, ceilMode);
+        checkGrad(gradOut, gradOut.dim(0), gradOut.dim(1), ho, wo, "avgPool2dBackward for input " + inH + "x" + inW);
+        return pool(Kernel.AVGPOOL_BACKWARD, new Tensor[]{gradOut}, gradOut.dim(0), gradOut.dim(1), inH, inW, ho, wo, inH, inW,
+                kh, kw, sh, sw, ph, pw, countIncludePad ? 1 : 0);
     }
 
     @Override
     public Tensor adaptiveAvgPool2d(Tensor x, int outH, int outW) {
         ensureCurrent();
-        if (x.rank() != 4 || outH < 1 || outW < 1) throw new IllegalArgumentException("adaptiveAvgPool2d " + outH + "x" + outW + " of " + x.shapeString());
-        Tensor dx = f32(x), out = empty(DType.F32, x.dim(0), x.dim(1), outH, outW);
-        try (KernelArgs a = new KernelArgs()) {
-            a.ptr(ptr(dx)).ptr(ptr(out)).i64(x.dim(0) * x.dim(1)).i32(x.dimInt(2)).i32(x.dimInt(3)).i32(outH).i32(outW);
-            launch1d(Kernel.ADAPTIVE_AVGPOOL, out.numel(), a);
-        }
-        return out;
+        checkRank4(x, "adaptiveAvgPool2d");
+        if (outH < 1 || outW < 1) throw new IllegalArgumentException("adaptive pooling to " + outH + "x" + outW);
+        int hh = x.dimInt(2), ww = x.dimInt(3);
+        return pool(Kernel.ADAPTIVE_AVGPOOL, new Tensor[]{x}, x.dim(0), x.dim(1), hh, ww, outH, outW, outH, outW);
     }
 
     @Override
     public Tensor adaptiveAvgPool2dBackward(Tensor gradOut, int inH, int inW) {
         ensureCurrent();
-        if (gradOut.rank() != 4) throw new IllegalArgumentException("adaptiveAvgPool2dBackward: " + gradOut.shapeString() + " is not (B,C,H,W)");
-        Tensor g = f32(gradOut), out = empty(DType.F32, gradOut.dim(0), gradOut.dim(1), inH, inW);
-        try (KernelArgs a = new KernelArgs()) {
-            a.ptr(ptr(g)).ptr(ptr(out)).i64(gradOut.dim(0) * gradOut.dim(1)).i32(inH).i32(inW).i32(gradOut.dimInt(2)).i32(gradOut.dimInt(3));
-            launch1d(Kernel.ADAPTIVE_AVGPOOL_BACKWARD, out.numel(), a);
-        }
-        return out;
+        checkRank4(gradOut, "adaptiveAvgPool2dBackward");
+        if (inH < 1 || inW < 1) throw new IllegalArgumentException("adaptiveAvgPool2dBackward: input " + inH + "x" + inW);
+        int ho = gradOut.dimInt(2), wo = gradOut.dimInt(3);
+        return pool(Kernel.ADAPTIVE_AVGPOOL_BACKWARD, new Tensor[]{gradOut}, gradOut.dim(0), gradOut.dim(1), inH, inW,
+                ho, wo, inH, inW);
     }
+
+    // ------------------------------------------------------------------ vision: activations, resampling, crop
 
     @Override
     public Tensor activate(Act act, float slope, Tensor x) {
         ensureCurrent();
-        Tensor dx = f32(x), out = empty(DType.F32, x.shape());
+        Tensor dx = f32(x);
+        Tensor out = empty(DType.F32, x.shape());
         try (KernelArgs a = new KernelArgs()) {
             a.ptr(ptr(dx)).ptr(ptr(out)).i64(x.numel()).i32(act.ordinal()).f32(slope);
-            launch1d(Kernel.ACTIVATE, out.numel(), a);
+            launch1d(Kernel.ACTIVATE, x.numel(), a);
         }
         return out;
     }
@@ -558,10 +624,83 @@ public final class CudaBackend implements Backend {
     public Tensor activateBackward(Act act, float slope, Tensor x, Tensor gradOut) {
         ensureCurrent();
         if (!x.sameShape(gradOut)) throw new IllegalArgumentException("activateBackward: " + x.shapeString() + " vs " + gradOut.shapeString());
-        Tensor dx = f32(x), g = f32(gradOut), out = empty(DType.F32, x.shape());
+        Tensor dx = f32(x), dg = f32(gradOut);
+        Tensor out = empty(DType.F32, x.shape());
         try (KernelArgs a = new KernelArgs()) {
-            a.ptr(ptr(dx)).ptr(ptr(g)).ptr(ptr(out)).i64(x.numel()).i32(act.ordinal()).f32(slope);
-            launch1d(Kernel.ACTIVATE_BACKWARD, out.numel(), a);
+            a.ptr(ptr(dx)).ptr(ptr(dg)).ptr(ptr(out)).i64(x.numel()).i32(act.ordinal()).f32(slope);
+            launch1d(Kernel.ACTIVATE_BACKWARD, x.numel(), a);
+        }
+        return out;
+    }
+
+    /**
+     * Rᵀ (in × out) of one axis: entry (p, q) is the weight of input index p in output index q, clamped edge
+     * taps summed. It is the CPU backend's resize of the in×in identity taken as in planes of one row (a 1 → 1
+     * axis resizes as the identity in every mode). Cached on the device per (in, out, mode, antialias).
+     */
+    private Tensor resizeFilterT(int in, int out, Interp mode, boolean aa) {
+        String key = in + ">" + out + ":" + mode + ":" + aa;
+        synchronized (resizeFilters) {
+            Tensor f = resizeFilters.get(key);
+            if (f == null) {
+                float[] eye = new float[Math.multiplyExact(in, in)];
+                for (int i = 0; i < in; i++) eye[i * in + i] = 1f;
+                Tensor host = FILTERS.resize(Tensor.of(eye, in, 1, 1, in), 1, out, mode, aa);
+                f = upload(host.reshape(in, out), false);
+                resizeFilters.put(key, f);
+            }
+            return f;
+        }
+    }
+
+    /**
+     * A separable resize as two GEMMs per call, y_p = R_y · x_p · R_xᵀ for every plane p = (b, c): first all rows
+     * at once, mid (P·H × outW) = x (P·H × W) · R_xᵀ, then per plane (strided batched) y_p = R_y · mid_p. The
+     * GEMMs run at the backend's precision.
+     */
+    @Override
+    public Tensor resize(Tensor x, int outH, int outW, Interp mode, boolean antialias) {
+        ensureCurrent();
+        if (x.rank() != 4) throw new IllegalArgumentException("resize: input " + x.shapeString() + " is not (B,C,H,W)");
+        if (outH < 1 || outW < 1) throw new IllegalArgumentException("resize " + x.shapeString() + " to " + outH + "x" + outW);
+        int planes = Math.toIntExact(x.dim(0) * x.dim(1)), hh = x.dimInt(2), ww = x.dimInt(3);
+        Tensor rxT = resizeFilterT(ww, outW, mode, antialias), ryT = resizeFilterT(hh, outH, mode, antialias);
+        Tensor dx = f32(x);
+        Tensor out = empty(DType.F32, x.dim(0), x.dim(1), outH, outW);
+        if (planes == 0) return out;
+        Tensor mid = empty(DType.F32, (long) planes * hh * outW);
+        try {
+            gemm(false, false, Math.multiplyExact(planes, hh), outW, ww, 1f, dx, 0, ww, 0, rxT, 0, outW, 0, 0f, mid, 0, outW, 0, 1);
+            // y_p (outH × outW) = R_y (= ryTᵀ, outH × H) · mid_p (H × outW)
+            gemm(true, false, outH, outW, hh, 1f, ryT, 0, outH, 0, mid, 0, outW, (long) hh * outW,
+                    0f, out, 0, outW, (long) outH * outW, planes);
+        } finally {
+            mid.close();
+        }
+        return out;
+    }
+
+    /** The transposed filters: dx_p = R_yᵀ · g_p · R_x, per plane then all rows at once. */
+    @Override
+    public Tensor resizeBackward(Tensor gradOut, int inH, int inW, Interp mode, boolean antialias) {
+        ensureCurrent();
+        if (gradOut.rank() != 4) throw new IllegalArgumentException("resize backward: gradient " + gradOut.shapeString() + " is not (B,C,H,W)");
+        if (inH < 1 || inW < 1) throw new IllegalArgumentException("resize backward of " + gradOut.shapeString() + " to " + inH + "x" + inW);
+        int planes = Math.toIntExact(gradOut.dim(0) * gradOut.dim(1)), outH = gradOut.dimInt(2), outW = gradOut.dimInt(3);
+        Tensor rxT = resizeFilterT(inW, outW, mode, antialias), ryT = resizeFilterT(inH, outH, mode, antialias);
+        Tensor dg = f32(gradOut);
+        Tensor out = empty(DType.F32, gradOut.dim(0), gradOut.dim(1), inH, inW);
+        if (planes == 0) return out;
+        Tensor mid = empty(DType.F32, (long) planes * inH * outW);
+        try {
+            // mid_p (inH × outW) = ryT (inH × outH) · g_p (outH × outW)
+            gemm(false, false, inH, outW, outH, 1f, ryT, 0, outH, 0, dg, 0, outW, (long) outH * outW,
+                    0f, mid, 0, outW, (long) inH * outW, planes);
+            // dx (P·inH × inW) = mid (P·inH × outW) · R_x (= rxTᵀ, outW × inW)
+            gemm(false, true, Math.multiplyExact(planes, inH), inW, outW, 1f, mid, 0, outW, 0, rxT, 0, outW, 0,
+                    0f, out, 0, inW, 0, 1);
+        } finally {
+            mid.close();
         }
         return out;
     }
@@ -570,9 +709,11 @@ public final class CudaBackend implements Backend {
     public Tensor crop(Tensor x, int top, int left, int h, int w) {
         ensureCurrent();
         if (x.rank() != 4 || h < 1 || w < 1) throw new IllegalArgumentException("crop " + h + "x" + w + " of " + x.shapeString());
-        Tensor dx = f32(x), out = empty(DType.F32, x.dim(0), x.dim(1), h, w);
+        Tensor dx = f32(x);
+        Tensor out = empty(DType.F32, x.dim(0), x.dim(1), h, w);
         try (KernelArgs a = new KernelArgs()) {
-            a.ptr(ptr(dx)).ptr(ptr(out)).i64(x.dim(0) * x.dim(1)).i32(x.dimInt(2)).i32(x.dimInt(3)).i32(top).i32(left).i32(h).i32(w);
+            a.ptr(ptr(dx)).ptr(ptr(out)).i64(x.dim(0) * x.dim(1)).i32(x.dimInt(2)).i32(x.dimInt(3))
+                    .i32(top).i32(left).i32(h).i32(w);
             launch1d(Kernel.CROP, out.numel(), a);
         }
         return out;
@@ -991,6 +1132,9 @@ public final class CudaBackend implements Backend {
         CudaDriver.streamSynchronize(stream);
         synchronized (weights) {
             weights.clear();
+        }
+        synchronized (resizeFilters) {
+            resizeFilters.clear();
         }
         kernels.close();
         CuBlas.destroy(blas);
