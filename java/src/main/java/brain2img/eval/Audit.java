@@ -154,7 +154,7 @@ public final class Audit {
         for (var m : perSample.entrySet()) {
             mean.put(m.getKey(), reduce(m.getValue(), false));
             // the best sample by ground truth: the highest score, or the smallest distance
-            if (Metrics.hasBestOfK(m.getKey())) best.put(m.getKey(), reduce(m.getValue(), !Metrics.lowerIsBetter(m.getKey())));
+            if (Metrics.hasBestOfK(m.getKey())) best.put(m.getKey(), Metrics.lowerIsBetter(m.getKey()) ? smallest(m.getValue()) : reduce(m.getValue(), true));
             String t = m.getKey().startsWith("twoway_") ? m.getKey() + "_takagi" : null;
             if (t != null && takagi.containsKey(t)) mean.put(t, takagi.get(t));
         }
@@ -263,6 +263,12 @@ public final class Audit {
         double[][] v = new double[pictures.length][];
         for (int i = 0; i < v.length; i++) v[i] = pixelVector(pictures[i], channels);
         return v;
+    }
+
+    private static double[] smallest(double[][] perSample) {
+        double[] out = new double[perSample.length];
+        for (int i = 0; i < out.length; i++) out[i] = java.util.Arrays.stream(perSample[i]).min().orElseThrow();
+        return out;
     }
 
     private static double[] reduce(double[][] perSample, boolean max) {
