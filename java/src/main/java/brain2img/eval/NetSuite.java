@@ -100,12 +100,13 @@ public final class NetSuite implements AutoCloseable {
 
     /**
      * Ground-truth and training features of every metric, from {@code cache} where present (keyed by weights
-     * hash, node, preprocessing and {@code imagesKey}, which names the data set and the images' ids).
+     * hash, node, preprocessing and {@code imagesKey}, which names the data set and the images' ids). The
+     * training list may read its pictures lazily: they are asked for one batch at a time.
      */
-    public void prepare(Picture[] truth, Picture[] training, FeatureCache cache, String imagesKey) throws IOException {
+    public void prepare(List<Picture> truth, List<Picture> training, FeatureCache cache, String imagesKey) throws IOException {
         for (Group g : groups) {
             Map<String, float[][]> t = cached(g, "test", truth, cache, imagesKey);
-            Map<String, float[][]> tr = training.length == 0 ? Map.of() : cached(g, "train", training, cache, imagesKey);
+            Map<String, float[][]> tr = training.isEmpty() ? Map.of() : cached(g, "train", training, cache, imagesKey);
             for (NetMetric m : g.metrics()) {
                 float[][] trainVectors = tr.get(m.node());
                 if (trainVectors != null && (long) trainVectors.length * trainVectors[0].length > TRAINING_VALUES_LIMIT) {
@@ -118,16 +119,16 @@ public final class NetSuite implements AutoCloseable {
         }
     }
 
-    private Map<String, float[][]> cached(Group g, String split, Picture[] pictures, FeatureCache cache, String imagesKey) throws IOException {
+    private Map<String, float[][]> cached(Group g, String split, List<Picture> pictures, FeatureCache cache, String imagesKey) throws IOException {
         Map<String, String> keys = new LinkedHashMap<>();
         for (String node : g.nodes()) {
             keys.put(node, String.join("\n", "net=" + netIds.get(g.family()), "node=" + node, "input=" + g.input().describe(),
-                    "images=" + imagesKey, "split=" + split, "count=" + pictures.length));
+                    "images=" + imagesKey, "split=" + split, "count=" + pictures.size()));
         }
         Map<String, float[][]> out = new LinkedHashMap<>();
         for (var k : keys.entrySet()) {
             float[][] f = cache.get(k.getValue());
-            if (f == null || f.length != pictures.length) {
+            if (f == null || f.length != pictures.size()) {
                 out.clear();
                 break;
             }
@@ -135,8 +136,8 @@ public final class NetSuite implements AutoCloseable {
         }
         if (!out.isEmpty()) return out;
         long t0 = System.nanoTime();
-        out = extract(g, Arrays.asList(pictures));
-        log.accept(String.format(Locale.ROOT, "evaluate: %s features of %d %s images at %s in %.1f s (cached)", g.family(), pictures.length, split,
+        out = extract(g, pictures);
+        log.accept(String.format(Locale.ROOT, "evaluate: %s features of %d %s images at %s in %.1f s (cached)", g.family(), pictures.size(), split,
                 g.input().describe(), (System.nanoTime() - t0) / 1e9));
         for (var k : keys.entrySet()) cache.put(k.getValue(), out.get(k.getKey()));
         return out;
