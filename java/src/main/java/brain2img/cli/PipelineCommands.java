@@ -31,12 +31,14 @@ public final class PipelineCommands {
         Integer samples;
         @Option(names = "--seed", description = "Seed of every random choice (default 42).")
         Long seed;
-        @Option(names = "--config", paramLabel = "run.json", description = "Run settings as JSON (keys: data, targets, weights, samples, seed, pixel_size, roi, alphas, folds, bootstrap, permutations, pixel_space); options given here win.")
+        @Option(names = "--config", paramLabel = "run.json", description = "Run settings as JSON (keys: data, targets, weights, samples, seed, pixel_size, roi, alphas, folds, bootstrap, permutations, pixel_space, nets); options given here win.")
         Path config;
         @Option(names = "--pixel-size", paramLabel = "S", description = "Side of the pixel targets (default: the stimulus side, at most 32).")
         Integer pixelSize;
         @Option(names = "--roi", description = "ROI the decoder reads (default: early where the data set has it, else all voxels).")
         String roi;
+        @Option(names = "--nets", paramLabel = "DIR", description = "Metric networks' weights (alexnet.*, inception_v3.*, clip-vit-large-patch14/, efficientnet_b1.*, swav_resnet50.*; safetensors or .pth): adds the published table (AlexNet(2/5), Incep, CLIP, EffNet-B, SwAV, Takagi's variants); each network missing is noted once and its metrics left out.")
+        Path nets;
         @Option(names = "--force", description = "Recompute every stage even when up to date.")
         boolean force;
 
@@ -57,6 +59,7 @@ public final class PipelineCommands {
                 if (seed != null) c = c.withSeed(seed);
                 if (pixelSize != null) c = c.withPixelSize(pixelSize);
                 if (roi != null) c = c.withRoi(roi);
+                if (nets != null) c = c.withNets(nets);
                 c = c.withOut(out);
                 if (c.data() == null) throw new Main.UsageException("--data DIR is required (or a run.json in " + out + " from an earlier stage)");
                 return c;
