@@ -28,7 +28,7 @@ import java.util.Map;
  * {@code {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {..}}}, then the data.
  * Tensors are views into the mapping (no copy, no 2 GiB limit); everything is validated when opened.
  */
-public final class SafeTensors implements AutoCloseable {
+public final class SafeTensors implements TensorFile {
     /** Headers above this size are refused: real ones are a few MB at most. */
     private static final long MAX_HEADER = 100L << 20;
 
@@ -123,14 +123,24 @@ public final class SafeTensors implements AutoCloseable {
         return entries;
     }
 
+    @Override
     public Path file() { return file; }
 
+    @Override
     public Map<String, String> metadata() { return Collections.unmodifiableMap(metadata); }
 
     /** Tensor names in header order. */
+    @Override
     public List<String> names() { return List.copyOf(entries.keySet()); }
 
+    @Override
     public boolean contains(String name) { return entries.containsKey(name); }
+
+    @Override
+    public DType dtype(String name) { return entry(name).dtype(); }
+
+    @Override
+    public long[] shape(String name) { return entry(name).shape().clone(); }
 
     public Entry entry(String name) {
         Entry e = entries.get(name);
@@ -139,15 +149,10 @@ public final class SafeTensors implements AutoCloseable {
     }
 
     /** The stored tensor as a zero-copy view of the mapping, in its stored dtype. */
+    @Override
     public Tensor get(String name) {
         Entry e = entry(name);
         return Tensor.wrap(data.asSlice(e.begin(), e.end() - e.begin()), e.dtype(), e.shape());
-    }
-
-    /** The tensor as f32: the mapped view itself for f32 files, a converted heap copy for f16/bf16. */
-    public Tensor getF32(String name) {
-        Tensor t = get(name);
-        return t.dtype() == DType.F32 ? t : t.to(DType.F32);
     }
 
     @Override
