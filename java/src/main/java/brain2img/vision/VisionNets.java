@@ -36,6 +36,7 @@ public final class VisionNets {
         register("resnet50", cnn((f, c, be, n) -> new ResNet(f, be, n)), () -> new ResNet(null, cpu(), null).nodes());
         register("inception_v3", cnn((f, c, be, n) -> new InceptionV3(f, c, be)), () -> new InceptionV3(null, null, cpu()).nodes());
         register("efficientnet_b1", cnn((f, c, be, n) -> new EfficientNet(f, be)), () -> new EfficientNet(null, cpu()).nodes());
+        register(ClipVision.ARCH, (w, c, be, n) -> ClipVision.open(w, c, be), () -> clipNodes(24));
     }
 
     private VisionNets() {}
@@ -85,6 +86,14 @@ public final class VisionNets {
                 throw e;
             }
         };
+    }
+
+    /** ClipVision's nodes for a tower of {@code layers} blocks (ViT-L/14: 24). */
+    private static List<String> clipNodes(int layers) {
+        List<String> n = new ArrayList<>();
+        for (int i = 0; i <= layers; i++) n.add("hidden_states." + i);
+        n.add(ClipVision.IMAGE_EMBEDS);
+        return n;
     }
 
     private static Backend cpu() {
