@@ -4,6 +4,7 @@ import brain2img.backend.Backend;
 import brain2img.pipeline.Pipeline;
 import brain2img.pipeline.RunConfig;
 import brain2img.pipeline.Stages;
+import brain2img.vision.VisionNets;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -81,7 +82,7 @@ public final class PipelineCommands {
         public Integer call() throws IOException {
             RunConfig cfg = run.resolve();
             try (Backend be = device.open()) {
-                Stages p = Stages.create(cfg, be, System.out::println);
+                Stages p = Stages.create(cfg, be, System.out::println, (arch, weights, config) -> VisionNets.open(arch, weights, config, be));
                 if (run.force) p.invalidate();
                 p.through(stage());
             }
