@@ -11,7 +11,7 @@ import java.util.concurrent.Callable;
 /** {@code brain2img bench sd|ridge}: the performance figures of the issue, on random weights and data. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks on random weights/data: Stable Diffusion steps and images, NSD-size ridge.",
-        subcommands = {BenchCommand.Sd.class, BenchCommand.Ridge.class, BenchCommand.Encode.class, BenchCommand.Latency.class, NetsBenchCommand.class},
+        subcommands = {BenchCommand.Sd.class, BenchCommand.Ridge.class, BenchCommand.Encode.class, BenchCommand.Latency.class, NetsBenchCommand.class, BenchCommand.Eval.class},
         footer = {"", "Example:", "  brain2img bench sd --device cuda --batches 1,2,8"})
 public final class BenchCommand {
 
@@ -132,4 +132,49 @@ public final class BenchCommand {
             return 0;
         }
     }
+
+    @Command(name = "eval", mixinStandardHelpOptions = true,
+            description = "Cost of the published network metrics: seconds per picture of each network (full size; random weights unless --nets) and per reconstruction's correlations, projected to a whole evaluation.",
+            footer = {"", "Examples:", "  brain2img bench eval                              # NSD: 982 images × 5 samples × 7 sets, 9000 training images",
+                    "  brain2img bench eval --nets weights/nets --device cuda"})
+    static final class Eval implements Callable<Integer> {
+        @Option(names = "--nets", paramLabel = "DIR", description = "Metric networks' weights (default: random full-size weights, written to a temporary folder).")
+        java.nio.file.Path nets;
+        @Option(names = "--images", defaultValue = "982", description = "Test images of the projection (default: ${DEFAULT-VALUE}).")
+        int images;
+        @Option(names = "--samples", defaultValue = "5", description = "Samples per image (default: ${DEFAULT-VALUE}).")
+        int samples;
+        @Option(names = "--sets", defaultValue = "7", description = "Reconstruction kinds + nulls scored (default: ${DEFAULT-VALUE}: one kind and six nulls).")
+        int sets;
+        @Option(names = "--training", defaultValue = "9000", description = "Training images (features once, then cached; default: ${DEFAULT-VALUE}).")
+        int training;
+        @Option(names = "--side", defaultValue = "425", description = "Side of the random test pictures (default: ${DEFAULT-VALUE}, NSD's).")
+        int side;
+        @Option(names = "--batch", defaultValue = "2", description = "Pictures per forward pass (default: ${DEFAULT-VALUE}).")
+        int batch;
+        @Option(names = "--reps", defaultValue = "1", description = "Timed passes after one warm-up (default: ${DEFAULT-VALUE}).")
+        int reps;
+        @Mixin
+        DeviceOption device;
+
+        @Override
+        public Integer call() throws java.io.IOException {
+            brain2img.eval.EvalBench.Options opt;
+            try {
+                opt = new brain2img.eval.EvalBench.Options(nets, images, samples, sets, training, side, batch, reps, 42);
+            } catch (IllegalArgumentException e) {
+                throw new Main.UsageException("bench eval: " + e.getMessage());
+            }
+            try (Backend be = device.open()) {
+                brain2img.eval.EvalBench.run(be, opt, System.out);
+            }
+            return 0;
+        }
+    }
+
+    /** The same command as {@code ridge bench} (one implementation), under the benchmark group. */
+    @Command(name = "ridge", mixinStandardHelpOptions = true,
+            description = "Time 'ridge fit' on a random problem (seconds, GFLOP/s); --nsd for the NSD size. Same as 'ridge bench'.",
+            footer = {"", "Example (NSD size: n=24980, p=15724, t=59136, 7 alphas, 5 folds):", "  brain2img bench ridge --nsd --device cuda"})
+    static final class Ridge extends RidgeCommand.Bench {}
 }

@@ -5,6 +5,7 @@ import brain2img.pipeline.Pipeline;
 import brain2img.pipeline.Planner;
 import brain2img.pipeline.RunConfig;
 import brain2img.pipeline.Stages;
+import brain2img.vision.VisionNets;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -32,12 +33,14 @@ public final class PipelineCommands {
         Integer samples;
         @Option(names = "--seed", description = "Seed of every random choice (default 42).")
         Long seed;
-        @Option(names = "--config", paramLabel = "run.json", description = "Run settings as JSON (keys: data, targets, weights, samples, seed, pixel_size, roi, alphas, folds, bootstrap, permutations, pixel_space); options given here win.")
+        @Option(names = "--config", paramLabel = "run.json", description = "Run settings as JSON (keys: data, targets, weights, samples, seed, pixel_size, roi, alphas, folds, bootstrap, permutations, pixel_space, nets); options given here win.")
         Path config;
         @Option(names = "--pixel-size", paramLabel = "S", description = "Side of the pixel targets (default: the stimulus side, at most 32).")
         Integer pixelSize;
         @Option(names = "--roi", description = "ROI the decoder reads (default: early where the data set has it, else all voxels).")
         String roi;
+        @Option(names = "--nets", paramLabel = "DIR", description = "Metric networks' weights (alexnet.*, inception_v3.*, clip-vit-large-patch14/, efficientnet_b1.*, swav_resnet50.*; safetensors or .pth): adds the published table (AlexNet(2/5), Incep, CLIP, EffNet-B, SwAV, Takagi's variants); each network missing is noted once and its metrics left out.")
+        Path nets;
         @Option(names = "--force", description = "Recompute every stage even when up to date.")
         boolean force;
 
@@ -67,6 +70,7 @@ public final class PipelineCommands {
                 if (seed != null) c = c.withSeed(seed);
                 if (pixelSize != null) c = c.withPixelSize(pixelSize);
                 if (roi != null) c = c.withRoi(roi);
+                if (nets != null) c = c.withNets(nets);
                 c = c.withOut(out);
                 if (c.data() == null) throw new Main.UsageException("--data DIR is required (or a run.json in " + out + " from an earlier stage)");
                 return c;
@@ -95,7 +99,8 @@ public final class PipelineCommands {
         @Override
         public Integer call() throws IOException {
             RunConfig cfg = run.resolve();
-            try (Backend be = device.open(); Stages p = Stages.create(cfg, be, System.out::println)) {
+            try (Backend be = device.open();
+                 Stages p = Stages.create(cfg, be, System.out::println, (arch, weights, config) -> VisionNets.open(arch, weights, config, be))) {
                 if (run.force) p.invalidate();
                 p.shard(shard());
                 complete = p.through(stage());

@@ -9,6 +9,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Scores reconstructions of n test images — K samples each — against their ground truth, and every null
@@ -22,7 +23,10 @@ import java.util.Set;
  *     S = {@code pixel} is the flattened picture at the ground truth's own resolution (reconstructions resized
  *     to it; optionally capped, see {@link Options}) and any other S is a feature space given as vectors;</li>
  * <li>{@code memorised_pixel}: the fraction of samples that correlate more with some training picture than
- *     with their own ground truth (pixel space) — 0 means no sign of retrieval from the training set.</li>
+ *     with their own ground truth (pixel space) — 0 means no sign of retrieval from the training set;</li>
+ * <li>the published network metrics ({@link NetMetric}: {@code alexnet2} … {@code swav}, {@code takagi_*}), from
+ *     the entry's {@link NetCorrelations} under the same key (computed when the entry is scored, so only one
+ *     entry's correlations are held at a time), with {@code memorised_<key>} where training images were given.</li>
  * </ul>
  */
 public final class Audit {
@@ -45,13 +49,19 @@ public final class Audit {
 
     /**
      * One set of reconstructions: {@code samples[i][k]} is sample k of test image i; {@code features} maps a
-     * feature space to vectors {@code [i][k][d]} of the same samples.
+     * feature space to vectors {@code [i][k][d]} of the same samples; {@code nets} gives, when asked (once, as
+     * the entry is scored), the published network metrics' correlations by metrics.json key.
      */
-    public record Entry(String name, Picture[][] samples, Map<String, double[][][]> features) {
+    public record Entry(String name, Picture[][] samples, Map<String, double[][][]> features, Supplier<Map<String, NetCorrelations>> nets) {
         public Entry {
             if (samples.length == 0) throw new IllegalArgumentException(name + ": no reconstructions");
             for (Picture[] s : samples) if (s.length == 0) throw new IllegalArgumentException(name + ": an image without samples");
             features = features == null ? Map.of() : features;
+            nets = nets == null ? Map::of : nets;
+        }
+
+        public Entry(String name, Picture[][] samples, Map<String, double[][][]> features) {
+            this(name, samples, features, null);
         }
 
         /** One sample per image, no feature spaces. */
@@ -134,16 +144,38 @@ public final class Audit {
             if (v.length != n) throw new IllegalArgumentException(e.name() + ": " + v.length + " feature vectors in " + f.getKey() + " for " + n + " images");
             identify(f.getKey(), f.getValue(), v, perSample, takagi);
         }
-        if (training.length > 0) perSample.put("memorised_" + PIXEL, memorised(vectors, channels));
+        if (training.length > 0) {
+            perSample.put("memorised_" + PIXEL, FeatureScores.memorised(truthPixels(channels), trainingPixels(channels), vectors));
+        }
+        Map<String, NetCorrelations> nets = e.nets().get();
+        for (var c : nets.entrySet()) scoreNet(e.name(), c.getKey(), c.getValue(), n, k, perSample, takagi);
 
         Map<String, double[]> mean = new LinkedHashMap<>(), best = new LinkedHashMap<>();
         for (var m : perSample.entrySet()) {
             mean.put(m.getKey(), reduce(m.getValue(), false));
-            if (Metrics.hasBestOfK(m.getKey())) best.put(m.getKey(), reduce(m.getValue(), true));
+            // the best sample by ground truth: the highest score, or the smallest distance
+            if (Metrics.hasBestOfK(m.getKey())) best.put(m.getKey(), Metrics.lowerIsBetter(m.getKey()) ? smallest(m.getValue()) : reduce(m.getValue(), true));
             String t = m.getKey().startsWith("twoway_") ? m.getKey() + "_takagi" : null;
             if (t != null && takagi.containsKey(t)) mean.put(t, takagi.get(t));
         }
+        for (String key : nets.keySet()) if (takagi.containsKey(key)) mean.put(key, takagi.get(key));
         return new Scores(e.name(), k, mean, best);
+    }
+
+    /** One published network metric of an entry, from its correlations with the ground truths. */
+    private static void scoreNet(String entry, String key, NetCorrelations c, int n, int k, Map<String, double[][]> perSample,
+                                 Map<String, double[]> perImage) {
+        NetMetric m = NetMetric.byKey(key);
+        if (m == null) throw new IllegalArgumentException(entry + ": no published metric named " + key);
+        if (c.images() != n || c.samples() != k) {
+            throw new IllegalArgumentException(entry + ": " + key + " correlations for " + c.images() + " images × " + c.samples() + " samples, expected " + n + " × " + k);
+        }
+        switch (m.scoring()) {
+            case TWO_WAY -> perSample.put(key, FeatureScores.twoWay(c));
+            case DISTANCE -> perSample.put(key, FeatureScores.distance(c));
+            case TWO_WAY_TAKAGI -> perImage.put(key, FeatureScores.twoWayTakagi(c));
+        }
+        if (c.nearestTraining() != null) perSample.put("memorised_" + key, FeatureScores.memorised(c));
     }
 
     /** PixCorr, SSIM and the pixel-space vector of every sample of image i. */
@@ -199,25 +231,6 @@ public final class Audit {
         takagi.put("twoway_" + space + "_takagi", Identification.twoWayTakagi(meanR));
     }
 
-    /** [i][k]: 1 when sample k of image i correlates more with some training picture than with ground truth i. */
-    private double[][] memorised(double[][][] vectors, int channels) {
-        int n = vectors.length, k = vectors[0].length;
-        double[][] truthV = truthPixels(channels), trainV = trainingPixels(channels);
-        double[][] out = new double[n][k];
-        for (int s = 0; s < k; s++) {
-            double[][] recs = new double[n][];
-            for (int i = 0; i < n; i++) recs[i] = vectors[i][s];
-            double[][] rTrain = Correlation.matrix(trainV, recs);
-            for (int i = 0; i < n; i++) {
-                double own = Correlation.dot(Correlation.standardised(truthV[i]), Correlation.standardised(recs[i]));
-                double nearest = Double.NEGATIVE_INFINITY;
-                for (double[] row : rTrain) nearest = Math.max(nearest, row[i]);
-                out[i][s] = nearest > own ? 1 : 0;
-            }
-        }
-        return out;
-    }
-
     private int pixelChannels(Entry e) {
         int c = truth[0].channels();
         for (Picture[] s : e.samples()) for (Picture p : s) c = Math.max(c, p.channels());
@@ -250,6 +263,12 @@ public final class Audit {
         double[][] v = new double[pictures.length][];
         for (int i = 0; i < v.length; i++) v[i] = pixelVector(pictures[i], channels);
         return v;
+    }
+
+    private static double[] smallest(double[][] perSample) {
+        double[] out = new double[perSample.length];
+        for (int i = 0; i < out.length; i++) out[i] = java.util.Arrays.stream(perSample[i]).min().orElseThrow();
+        return out;
     }
 
     private static double[] reduce(double[][] perSample, boolean max) {

@@ -71,11 +71,20 @@ public final class AuditResult {
                 for (Audit.Scores nul : against) {
                     double[] ns = nul.perImage().get(m.getKey());
                     if (ns == null || untested.contains(nul.name())) continue;
-                    p.put(nul.name(), Stats.pairedPermutationP(m.getValue(), ns, options.permutations(), options.seed()));
+                    // distances: the method beats the null by being smaller
+                    p.put(nul.name(), Metrics.lowerIsBetter(m.getKey())
+                            ? Stats.pairedPermutationP(negated(m.getValue()), negated(ns), options.permutations(), options.seed())
+                            : Stats.pairedPermutationP(m.getValue(), ns, options.permutations(), options.seed()));
                 }
             }
             out.put(m.getKey(), new Summary(Stats.bootstrap(m.getValue(), options.bootstrap(), options.seed()), Metrics.chance(m.getKey(), images), p));
         }
+        return out;
+    }
+
+    private static double[] negated(double[] v) {
+        double[] out = new double[v.length];
+        for (int i = 0; i < v.length; i++) out[i] = -v[i];
         return out;
     }
 

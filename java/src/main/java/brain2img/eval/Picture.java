@@ -63,13 +63,37 @@ public record Picture(int channels, int height, int width, double[] data) {
      * {@code int(size * long / short)}.
      */
     public Picture resizeShortSide(int size) {
-        if (height <= width) return resize(size, (int) ((long) size * width / height));
-        return resize((int) ((long) size * height / width), size);
+        return resizeShortSide(size, true);
+    }
+
+    /** {@link #resizeShortSide(int)} with or without antialias. */
+    public Picture resizeShortSide(int size, boolean antialias) {
+        if (height <= width) return resize(size, (int) ((long) size * width / height), antialias);
+        return resize((int) ((long) size * height / width), size, antialias);
     }
 
     /** Bilinear resize with torch's antialias=True semantics (see {@link Resize}). */
     public Picture resize(int outHeight, int outWidth) {
+        return resize(outHeight, outWidth, true);
+    }
+
+    /** Bilinear resize as torch's interpolate with align_corners=False and the given antialias (see {@link Resize}). */
+    public Picture resize(int outHeight, int outWidth, boolean antialias) {
         if (outHeight == height && outWidth == width) return this;
-        return new Picture(channels, outHeight, outWidth, Resize.bilinear(data, channels, height, width, outHeight, outWidth));
+        return new Picture(channels, outHeight, outWidth, Resize.bilinear(data, channels, height, width, outHeight, outWidth, antialias));
+    }
+
+    /**
+     * torchvision {@code CenterCrop((h, w))} of a picture at least that large: offsets
+     * {@code round((H−h)/2)}, {@code round((W−w)/2)} with Python's round (half to even).
+     */
+    public Picture centreCrop(int h, int w) {
+        if (h > height || w > width) throw new IllegalArgumentException("centre crop " + h + "x" + w + " of a " + height + "x" + width + " picture");
+        int top = (int) Math.rint((height - h) / 2.0), left = (int) Math.rint((width - w) / 2.0);
+        double[] d = new double[channels * h * w];
+        for (int c = 0; c < channels; c++) {
+            for (int y = 0; y < h; y++) System.arraycopy(data, (c * height + top + y) * width + left, d, (c * h + y) * w, w);
+        }
+        return new Picture(channels, h, w, d);
     }
 }

@@ -6,6 +6,7 @@ import brain2img.data.Dataset;
 import brain2img.data.Split;
 import brain2img.eval.Audit;
 import brain2img.eval.AuditResult;
+import brain2img.eval.NetSuite;
 import brain2img.eval.Picture;
 import brain2img.io.Images;
 import brain2img.io.Npy;
@@ -60,9 +61,17 @@ public final class Pipeline implements Stages {
     private final Consumer<String> log;
     private final RunFolder run;
     private Planner.Shard shard = Planner.Shard.ALL;
+    private final NetSuite.Loader nets;
     private AuditResult audit;
+    private Map<String, Object> netSettings = Map.of();
 
     public Pipeline(RunConfig cfg, Backend backend, Consumer<String> log) {
+        this(cfg, backend, log, null);
+    }
+
+    /** @param nets opens the metric networks of {@code --nets} (null: a run without --nets) */
+    public Pipeline(RunConfig cfg, Backend backend, Consumer<String> log, NetSuite.Loader nets) {
+        this.nets = nets;
         this.run = new RunFolder(cfg, log);
         if (!cfg.targets().equals("pixels")) throw new IllegalArgumentException("Pipeline runs pixel targets, not " + cfg.targets());
         this.cfg = cfg;
@@ -262,12 +271,16 @@ public final class Pipeline implements Stages {
     // ---------------------------------------------------------------- evaluation
 
     private AuditResult score() throws IOException {
-        Picture[] truth = run.pictures(Npy.read(run.f("features/pixels/test_ids.npy")).toIntArray());
-        Audit a = run.audit(truth, Map.of(), Npy.read(run.f("features/pixels/train_ids.npy")).toIntArray());
-        List<Audit.Entry> nulls = new ArrayList<>();
-        for (String nl : NULLS) nulls.add(new Audit.Entry(nl, run.recon(nl), Map.of()));
-        log.accept("evaluate: scoring " + truth.length + " test images: " + KIND + " and " + NULLS.size() + " nulls");
-        audit = a.run(List.of(new Audit.Entry(KIND, run.recon(KIND), Map.of())), nulls, List.of(CEILING));
+        int[] testIds = Npy.read(run.f("features/pixels/test_ids.npy")).toIntArray(), trainIds = Npy.read(run.f("features/pixels/train_ids.npy")).toIntArray();
+        Picture[] truth = run.pictures(testIds);
+        Audit a = run.audit(truth, Map.of(), trainIds);
+        try (NetSuite suite = run.netSuite(backend, nets, truth, testIds, trainIds)) {
+            List<Audit.Entry> nulls = new ArrayList<>();
+            for (String nl : NULLS) nulls.add(run.entry(nl, Map.of(), suite));
+            log.accept("evaluate: scoring " + truth.length + " test images: " + KIND + " and " + NULLS.size() + " nulls");
+            audit = a.run(List.of(run.entry(KIND, Map.of(), suite)), nulls, List.of(CEILING));
+            netSettings = RunFolder.netSettings(suite);
+        }
         return audit;
     }
 
@@ -279,6 +292,7 @@ public final class Pipeline implements Stages {
         s.put("decoder", "ridge (RidgeCV: z-scored voxels, intercept, alpha per target by " + cfg.folds() + "-fold CV grouped by image) on single training trials; test responses averaged over repetitions");
         s.put("nulls", "shuffled: test responses deranged; permuted_fit: decoder refit with training images deranged; train_mean: mean training target; "
                 + "nearest_train: training image most correlated with the decoded target; ceiling: ground truth through the target representation (not tested)");
+        s.putAll(netSettings);
         return run.settings(s);
     }
 
@@ -293,7 +307,7 @@ public final class Pipeline implements Stages {
     }
 
     private String evaluateKey() {
-        return fitKey() + cfg.key("bootstrap", "permutations", "pixel_space");
+        return fitKey() + cfg.key("bootstrap", "permutations", "pixel_space", "nets");
     }
 
     /** {C, h, w} of the pixel targets: the short side becomes the pixel size (default: stimulus side, at most 32). */

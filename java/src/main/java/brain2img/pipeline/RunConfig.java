@@ -23,14 +23,15 @@ import java.util.Set;
  * @param pixelSpace  longer-side cap of the pixel space used for two-way identification and memorisation
  * @param sdSize      Stable Diffusion image side for z and sampling (Takagi: 320 → z of 4×40×40), a multiple of 8
  * @param sdSteps     DDIM steps (img2img runs the last strength·steps of them); guidance: classifier-free scale
+ * @param nets        folder of the metric networks' weights (see {@code brain2img.eval.MetricNets}); null = pixel metrics only
  */
 public record RunConfig(Path data, Path out, String targets, Path weights, int samples, long seed, int pixelSize,
                         String roi, double[] alphas, int folds, int bootstrap, int permutations, int pixelSpace,
-                        int sdSize, int sdSteps, double guidance, double strength) {
+                        int sdSize, int sdSteps, double guidance, double strength, Path nets) {
     /** Half-decade grid 10^0 … 10^6: z-scored voxels with a few hundred trials land inside it. */
     public static final double[] DEFAULT_ALPHAS = {1, 3.16, 10, 31.6, 100, 316, 1e3, 3.16e3, 1e4, 3.16e4, 1e5, 3.16e5, 1e6};
     static final Set<String> KEYS = Set.of("data", "out", "targets", "weights", "samples", "seed", "pixel_size", "roi", "alphas",
-            "folds", "bootstrap", "permutations", "pixel_space", "sd_size", "sd_steps", "guidance", "strength");
+            "folds", "bootstrap", "permutations", "pixel_space", "sd_size", "sd_steps", "guidance", "strength", "nets");
 
     public RunConfig {
         if (targets == null || !(targets.equals("pixels") || targets.equals("z,c"))) {
@@ -49,7 +50,7 @@ public record RunConfig(Path data, Path out, String targets, Path weights, int s
     }
 
     public static RunConfig defaults(Path data, Path out) {
-        return new RunConfig(data, out, "pixels", null, 1, 42, 0, null, DEFAULT_ALPHAS, 5, 2000, 10000, 64, 320, 50, 5, 0.8);
+        return new RunConfig(data, out, "pixels", null, 1, 42, 0, null, DEFAULT_ALPHAS, 5, 2000, 10000, 64, 320, 50, 5, 0.8, null);
     }
 
     @Override
@@ -70,7 +71,7 @@ public record RunConfig(Path data, Path out, String targets, Path weights, int s
                     text(json, "roi", roi), json.has("alphas") ? doubles(json.get("alphas"), what) : alphas, json.path("folds").asInt(folds),
                     json.path("bootstrap").asInt(bootstrap), json.path("permutations").asInt(permutations), json.path("pixel_space").asInt(pixelSpace),
                     json.path("sd_size").asInt(sdSize), json.path("sd_steps").asInt(sdSteps), json.path("guidance").asDouble(guidance),
-                    json.path("strength").asDouble(strength));
+                    json.path("strength").asDouble(strength), path(json, "nets", nets));
         } catch (IllegalArgumentException e) {
             throw new FormatException(what + ": " + e.getMessage(), e);
         }
@@ -99,6 +100,7 @@ public record RunConfig(Path data, Path out, String targets, Path weights, int s
         m.put("sd_steps", sdSteps);
         m.put("guidance", guidance);
         m.put("strength", strength);
+        m.put("nets", nets == null ? null : nets.toString());
         return m;
     }
 
@@ -106,15 +108,16 @@ public record RunConfig(Path data, Path out, String targets, Path weights, int s
         Json.write(file, toMap());
     }
 
-    public RunConfig withData(Path d) { return new RunConfig(d, out, targets, weights, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength); }
-    public RunConfig withOut(Path o) { return new RunConfig(data, o, targets, weights, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength); }
-    public RunConfig withTargets(String t) { return new RunConfig(data, out, t, weights, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength); }
-    public RunConfig withWeights(Path w) { return new RunConfig(data, out, targets, w, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength); }
-    public RunConfig withSamples(int k) { return new RunConfig(data, out, targets, weights, k, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength); }
-    public RunConfig withSeed(long s) { return new RunConfig(data, out, targets, weights, samples, s, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength); }
-    public RunConfig withPixelSize(int p) { return new RunConfig(data, out, targets, weights, samples, seed, p, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength); }
-    public RunConfig withSd(int size, int steps) { return new RunConfig(data, out, targets, weights, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, size, steps, guidance, strength); }
-    public RunConfig withRoi(String r) { return new RunConfig(data, out, targets, weights, samples, seed, pixelSize, r, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength); }
+    public RunConfig withData(Path d) { return new RunConfig(d, out, targets, weights, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength, nets); }
+    public RunConfig withOut(Path o) { return new RunConfig(data, o, targets, weights, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength, nets); }
+    public RunConfig withTargets(String t) { return new RunConfig(data, out, t, weights, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength, nets); }
+    public RunConfig withWeights(Path w) { return new RunConfig(data, out, targets, w, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength, nets); }
+    public RunConfig withSamples(int k) { return new RunConfig(data, out, targets, weights, k, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength, nets); }
+    public RunConfig withSeed(long s) { return new RunConfig(data, out, targets, weights, samples, s, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength, nets); }
+    public RunConfig withPixelSize(int p) { return new RunConfig(data, out, targets, weights, samples, seed, p, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength, nets); }
+    public RunConfig withSd(int size, int steps) { return new RunConfig(data, out, targets, weights, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, size, steps, guidance, strength, nets); }
+    public RunConfig withNets(Path n) { return new RunConfig(data, out, targets, weights, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength, n); }
+    public RunConfig withRoi(String r) { return new RunConfig(data, out, targets, weights, samples, seed, pixelSize, r, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength, nets); }
 
     /** A stable text of the values that determine a stage's outputs (used as its cache key). */
     String key(String... fields) {

@@ -5,8 +5,12 @@ import brain2img.data.Dataset;
 import brain2img.data.Split;
 import brain2img.data.Trial;
 import brain2img.eval.Audit;
+import brain2img.eval.FeatureCache;
+import brain2img.eval.MetricNets;
+import brain2img.eval.NetSuite;
 import brain2img.eval.Picture;
 import brain2img.io.AtomicFiles;
+import brain2img.backend.Backend;
 import brain2img.io.FormatException;
 import brain2img.io.Npy;
 import brain2img.io.SafeTensors;
@@ -19,6 +23,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.AbstractList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -158,6 +163,60 @@ final class RunFolder {
         Picture[] training = new Picture[trainIds.length];
         for (int i = 0; i < training.length; i++) training[i] = Picture.of(dataset().stimulus(trainIds[i])).resize(space[0], space[1]);
         return new Audit(truth, truthFeatures, training, new Audit.Options(cfg.bootstrap(), cfg.permutations(), cfg.seed(), cfg.pixelSpace()));
+    }
+
+    /**
+     * The published network metrics of a run with {@code --nets} (null without): the networks found opened with
+     * {@code loader}, each missing one logged once, ground-truth and training features prepared (cached under
+     * {@code features/nets}, keyed by weights hash, node, preprocessing, data set and image ids). Training
+     * stimuli are read as the networks need them, never all held.
+     */
+    NetSuite netSuite(Backend backend, NetSuite.Loader loader, Picture[] truth, int[] testIds, int[] trainIds) throws IOException {
+        if (cfg.nets() == null) return null;
+        if (loader == null) throw new IllegalStateException("--nets given but no vision network loader");
+        MetricNets.Discovery found = MetricNets.discover(cfg.nets());
+        for (String m : found.missing()) log.accept("evaluate: " + m + " (its metrics are left out)");
+        FeatureCache cache = new FeatureCache(f("features/nets"));
+        NetSuite suite = NetSuite.open(found, loader, backend, cache, log);
+        try {
+            String images = "dataset=" + dataset().name() + ";test=" + Arrays.hashCode(testIds) + "/" + testIds.length
+                    + ";train=" + Arrays.hashCode(trainIds) + "/" + trainIds.length;
+            List<Picture> training = new AbstractList<>() {
+                @Override
+                public Picture get(int i) {
+                    return Picture.of(dataset().stimulus(trainIds[i]));
+                }
+
+                @Override
+                public int size() {
+                    return trainIds.length;
+                }
+            };
+            suite.prepare(Arrays.asList(truth), training, cache, images);
+            for (String note : suite.notes()) if (!found.missing().contains(note)) log.accept("evaluate: " + note);
+            return suite;
+        } catch (RuntimeException | IOException e) {
+            suite.close();
+            throw e;
+        }
+    }
+
+    /** An audit entry of recon/&lt;name&gt;.npy with the given feature spaces, and the network metrics where {@code nets} is given. */
+    Audit.Entry entry(String name, Map<String, double[][][]> features, NetSuite nets) {
+        Picture[][] pics = recon(name);
+        return new Audit.Entry(name, pics, features, nets == null ? null : () -> nets.correlate(pics));
+    }
+
+    /** The settings entries describing the metric networks used (nothing without --nets). */
+    static Map<String, Object> netSettings(NetSuite nets) {
+        Map<String, Object> s = new LinkedHashMap<>();
+        if (nets == null) return s;
+        s.put("metric_networks", new java.util.TreeMap<>(nets.networks()));
+        if (!nets.notes().isEmpty()) s.put("metric_networks_notes", nets.notes());
+        s.put("metric_definitions", "MindEye2 (final_evaluations: 256² bilinear without antialias, then Resize/Normalize per network; two-way per "
+                + "reconstruction; EffNet-B, SwAV as correlation distance) under alexnet2 … swav; Takagi (Resize(299) antialiased + CenterCrop(299), "
+                + "ground-truth anchored, r averaged over samples) under takagi_*");
+        return s;
     }
 
     /** recon/&lt;name&gt;.npy (n,K,C,h,w) as pictures [n][K]. */

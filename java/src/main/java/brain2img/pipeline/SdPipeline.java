@@ -6,6 +6,7 @@ import brain2img.data.Dataset;
 import brain2img.data.Split;
 import brain2img.eval.Audit;
 import brain2img.eval.AuditResult;
+import brain2img.eval.NetSuite;
 import brain2img.eval.Picture;
 import brain2img.io.Images;
 import brain2img.io.Npy;
@@ -56,9 +57,17 @@ public final class SdPipeline implements Stages {
     private final Stamps stamps;
     private Planner.Shard shard = Planner.Shard.ALL;
     private SdModels models;
+    private final NetSuite.Loader nets;
     private AuditResult audit;
+    private Map<String, Object> netSettings = Map.of();
 
     public SdPipeline(RunConfig cfg, Backend backend, Consumer<String> log) {
+        this(cfg, backend, log, null);
+    }
+
+    /** @param nets opens the metric networks of {@code --nets} (null: a run without --nets) */
+    public SdPipeline(RunConfig cfg, Backend backend, Consumer<String> log, NetSuite.Loader nets) {
+        this.nets = nets;
         this.run = new RunFolder(cfg, log);
         if (!cfg.targets().equals("z,c")) throw new IllegalArgumentException("SdPipeline runs targets z,c, not " + cfg.targets());
         if (cfg.weights() == null) throw new IllegalArgumentException("--targets z,c needs Stable Diffusion weights (--weights)");
@@ -325,25 +334,47 @@ public final class SdPipeline implements Stages {
     // ---------------------------------------------------------------- evaluation
 
     private AuditResult score() throws IOException {
-        int[] ids = Npy.read(f("features/sd/test_ids.npy")).toIntArray();
+        int[] ids = Npy.read(f("features/sd/test_ids.npy")).toIntArray(), trainIds = Npy.read(f("features/sd/train_ids.npy")).toIntArray();
         Picture[] truth = run.pictures(ids);
-        Map<String, double[][]> truthFeatures = Map.of("z", Rows.toRows(Npy.read(f("features/z/test.npy"))));
-        Audit a = run.audit(truth, truthFeatures, Npy.read(f("features/sd/train_ids.npy")).toIntArray());
-        List<Audit.Entry> kinds = new ArrayList<>(), nulls = new ArrayList<>();
-        for (String kind : KINDS) kinds.add(entry(kind));
-        for (String nl : NULLS) nulls.add(entry(nl));
-        log.accept("evaluate: scoring " + truth.length + " test images: " + String.join(", ", KINDS) + " and " + nulls.size() + " nulls (rendered as X_zc; caption_only as X_c)");
-        audit = a.run(kinds, nulls, List.of(Pipeline.CEILING));
+        Map<String, double[][]> truthFeatures = Map.of("z", Rows.toRows(Npy.read(f("features/z/test.npy"))), "c", Rows.toRows(Npy.read(f("features/c/test.npy"))));
+        Audit a = run.audit(truth, truthFeatures, trainIds);
+        try (NetSuite suite = run.netSuite(backend, nets, truth, ids, trainIds)) {
+            List<Audit.Entry> kinds = new ArrayList<>(), nulls = new ArrayList<>();
+            for (String kind : KINDS) kinds.add(entry(kind, suite));
+            for (String nl : NULLS) nulls.add(entry(nl, suite));
+            log.accept("evaluate: scoring " + truth.length + " test images: " + String.join(", ", KINDS) + " and " + nulls.size() + " nulls (rendered as X_zc; caption_only as X_c)");
+            audit = a.run(kinds, nulls, List.of(Pipeline.CEILING));
+            netSettings = RunFolder.netSettings(suite);
+        }
         return audit;
     }
 
-    private Audit.Entry entry(String name) {
+    /**
+     * The audit entry of a rendered set: its VAE latents (space z) and, where the set was conditioned on a c, that
+     * decoded c against the true captions' (space c: the CLIP text space; X_z uses no c, so it has none).
+     */
+    private Audit.Entry entry(String name, NetSuite suite) {
         Tensor z = Npy.read(f("recon/" + name + ".z.npy")); // (n,K,dz)
-        int n = z.dimInt(0), k = z.dimInt(1), d = z.dimInt(2);
-        double[] all = z.toDoubleArray();
+        int k = z.dimInt(1);
+        Map<String, double[][][]> spaces = new LinkedHashMap<>();
+        spaces.put("z", perSample(z));
+        if (!name.equals("X_z")) {
+            String source = KINDS.contains(name) ? DECODED : name.equals(CAPTION_ONLY) ? Pipeline.CEILING : name;
+            double[][] c = Rows.toRows(Npy.read(f("decoded/c/" + source + ".npy")));
+            double[][][] v = new double[c.length][k][];
+            for (int i = 0; i < c.length; i++) java.util.Arrays.fill(v[i], c[i]); // the same c behind every sample
+            spaces.put("c", v);
+        }
+        return run.entry(name, spaces, suite);
+    }
+
+    /** (n,K,d) → [n][K][d]. */
+    private static double[][][] perSample(Tensor t) {
+        int n = t.dimInt(0), k = t.dimInt(1), d = t.dimInt(2);
+        double[] all = t.toDoubleArray();
         double[][][] v = new double[n][k][];
         for (int i = 0; i < n; i++) for (int s = 0; s < k; s++) v[i][s] = Arrays.copyOfRange(all, (i * k + s) * d, (i * k + s + 1) * d);
-        return new Audit.Entry(name, run.recon(name), Map.of("z", v));
+        return v;
     }
 
     private Map<String, Object> settings() {
@@ -356,6 +387,8 @@ public final class SdPipeline implements Stages {
         s.put("nulls", "each null's (z, c) through X_zc: shuffled test responses, permuted-fit decoders, training means, the nearest training image by decoded z, "
                 + "ceiling = the test image's own z and c (not tested); caption_only = the image's own caption conditioning through X_c (text-to-image)");
         s.put("feature_space_z", "VAE posterior mean of each reconstruction at " + cfg.sdSize() + " px vs the ground truth's");
+        s.put("feature_space_c", "CLIP text conditioning: the decoded c behind each set (X_c, X_zc, nulls; caption_only: the true c) vs the true captions' c");
+        s.putAll(netSettings);
         return run.settings(s);
     }
 
@@ -384,7 +417,7 @@ public final class SdPipeline implements Stages {
     }
 
     private String evaluateKey() {
-        return renderKey() + cfg.key("bootstrap", "permutations", "pixel_space");
+        return renderKey() + cfg.key("bootstrap", "permutations", "pixel_space", "nets");
     }
 
     /** Takagi: z from early visual cortex, c from ventral; --roi overrides both; all voxels where absent. */

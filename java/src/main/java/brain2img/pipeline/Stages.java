@@ -2,6 +2,7 @@ package brain2img.pipeline;
 
 import brain2img.backend.Backend;
 import brain2img.eval.AuditResult;
+import brain2img.eval.NetSuite;
 
 import java.io.IOException;
 import java.util.List;
@@ -65,7 +66,12 @@ public interface Stages extends AutoCloseable {
     }
 
     static Stages create(RunConfig cfg, Backend backend, Consumer<String> log) {
-        return cfg.targets().equals("pixels") ? new Pipeline(cfg, backend, log) : new SdPipeline(cfg, backend, log);
+        return create(cfg, backend, log, null);
+    }
+
+    /** @param nets opens the metric networks of {@code --nets} (null where the run has none) */
+    static Stages create(RunConfig cfg, Backend backend, Consumer<String> log, NetSuite.Loader nets) {
+        return cfg.targets().equals("pixels") ? new Pipeline(cfg, backend, log, nets) : new SdPipeline(cfg, backend, log, nets);
     }
 
     /**

@@ -2,7 +2,9 @@ package brain2img.report;
 
 import brain2img.eval.AuditResult;
 import brain2img.eval.Metrics;
+import brain2img.eval.NetMetric;
 import brain2img.eval.Picture;
+import brain2img.eval.PublishedNsd;
 import brain2img.eval.Stats;
 import brain2img.io.AtomicFiles;
 import brain2img.io.Json;
@@ -25,8 +27,9 @@ import java.util.Map;
  * One self-contained HTML page per run: pictures inlined as base64 PNG, plots as inline SVG, no external
  * resources (no scripts, fonts or style sheets), so it opens anywhere and can be archived as one file.
  *
- * <p>Sections: the picture grid (ground truth | reconstructions | nulls), the metric tables with 95% CIs and
- * p-values against each null, per-image score plots against the nulls, the optimistic best-of-K bound and
+ * <p>Sections: the picture grid (ground truth | reconstructions | nulls), the field's metric table (this run's
+ * kinds and nulls in the columns published tables use, the published NSD values below them, labelled as such),
+ * the metric tables with 95% CIs and p-values against each null, per-image score plots against the nulls, the optimistic best-of-K bound and
  * the memorisation check, and the settings and versions.
  */
 public final class HtmlReport {
@@ -95,6 +98,7 @@ public final class HtmlReport {
                 .append("intervals are 95% bootstrap CIs over images; p-values are one-sided paired permutation tests against each null.</p>\n");
         grid(h);
         if (audit != null) {
+            fieldTable(h);
             metricTables(h);
             plots(h);
             bestOfK(h);
@@ -189,6 +193,78 @@ public final class HtmlReport {
             }
             h.append("</table>\n");
         }
+    }
+
+    /** The columns of the published tables, in their order; two-way shown in %, as they print it. */
+    static final List<String> FIELD_COLUMNS = List.of("pixcorr", "ssim", "alexnet2", "alexnet5", "inception", "clip", "effnet", "swav");
+
+    private void fieldTable(StringBuilder h) {
+        List<String> cols = new ArrayList<>(), takagi = new ArrayList<>();
+        for (String c : FIELD_COLUMNS) if (anyEntryHas(c)) cols.add(c);
+        for (NetMetric m : NetMetric.TAKAGI) if (anyEntryHas(m.key())) takagi.add(m.key());
+        h.append("<h2>The field's metric table</h2>\n<p class=\"note\">This run: mean over images (and samples) with its 95% bootstrap CI; ")
+                .append("two-way identification in %, EffNet-B and SwAV as correlation distance (lower is better). ")
+                .append("Network metrics follow MindEye2's code (256² bilinear without antialias, then each network's resize and normalisation); ")
+                .append("a network missing from the nets folder leaves its column out.</p>\n");
+        fieldRows(h, cols, true);
+        if (!takagi.isEmpty()) {
+            h.append("<p class=\"note\">Takagi &amp; Nishimoto's definitions (Resize(299) + CenterCrop(299), AlexNet features.5/12, Inception flatten, ")
+                    .append("per ground truth with r averaged over samples) — compare only with numbers computed the same way.</p>\n");
+            fieldRows(h, takagi, false);
+        }
+    }
+
+    private void fieldRows(StringBuilder h, List<String> cols, boolean published) {
+        h.append("<table><tr><th></th>");
+        for (String c : cols) {
+            NetMetric m = NetMetric.byKey(c);
+            String label = m != null ? m.label() : c.equals("pixcorr") ? "PixCorr" : "SSIM";
+            h.append("<th title=\"").append(esc(Metrics.describe(c))).append("\">").append(esc(label)).append(Metrics.lowerIsBetter(c) ? " ↓" : " ↑").append("</th>");
+        }
+        h.append("</tr>\n");
+        List<String> rows = new ArrayList<>();
+        for (var k : audit.kinds()) rows.add(k.name());
+        for (var n : audit.nulls()) rows.add("nulls." + n.name());
+        for (String row : rows) {
+            Map<String, AuditResult.Summary> m = audit.summaries().get(row);
+            h.append("<tr><td>").append(esc(row.startsWith("nulls.") ? "null: " + row.substring(6) : row)).append("</td>");
+            for (String c : cols) {
+                AuditResult.Summary s = m.get(c);
+                h.append("<td class=\"num\">").append(s == null ? "" : fieldInterval(c, s.interval())).append("</td>");
+            }
+            h.append("</tr>\n");
+        }
+        if (published) {
+            h.append("<tr><th colspan=\"").append(cols.size() + 1).append("\">").append(esc(PublishedNsd.LABEL))
+                    .append(" — other papers' numbers on NSD, not this run's</th></tr>\n");
+            for (PublishedNsd p : PublishedNsd.ALL) {
+                h.append("<tr class=\"note\"><td>").append(esc(p.method())).append(" <i>(published)</i></td>");
+                for (String c : cols) {
+                    Double v = p.values().get(c);
+                    h.append("<td class=\"num\"><i>").append(v == null ? "—" : fieldValue(c, v)).append("</i></td>");
+                }
+                h.append("</tr>\n");
+            }
+        }
+        h.append("</table>\n");
+    }
+
+    private boolean anyEntryHas(String metric) {
+        for (var m : audit.summaries().values()) if (m.containsKey(metric)) return true;
+        return false;
+    }
+
+    private static boolean percent(String metric) {
+        NetMetric m = NetMetric.byKey(metric);
+        return m != null && !m.lowerIsBetter();
+    }
+
+    private static String fieldValue(String metric, double v) {
+        return percent(metric) ? String.format(Locale.ROOT, "%.1f%%", 100 * v) : fmt(v);
+    }
+
+    private static String fieldInterval(String metric, Stats.Interval i) {
+        return fieldValue(metric, i.mean()) + " <span class=\"note\">[" + fieldValue(metric, i.low()) + ", " + fieldValue(metric, i.high()) + "]</span>";
     }
 
     private void bestOfK(StringBuilder h) {
