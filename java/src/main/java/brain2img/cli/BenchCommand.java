@@ -171,10 +171,4 @@ public final class BenchCommand {
             return 0;
         }
     }
-
-    /** The same command as {@code ridge bench} (one implementation), under the benchmark group. */
-    @Command(name = "ridge", mixinStandardHelpOptions = true,
-            description = "Time 'ridge fit' on a random problem (seconds, GFLOP/s); --nsd for the NSD size. Same as 'ridge bench'.",
-            footer = {"", "Example (NSD size: n=24980, p=15724, t=59136, 7 alphas, 5 folds):", "  brain2img bench ridge --nsd --device cuda"})
-    static final class Ridge extends RidgeCommand.Bench {}
 }

@@ -106,14 +106,6 @@ public final class VisionNets {
         };
     }
 
-    /** ClipVision's nodes for a tower of {@code layers} blocks (ViT-L/14: 24). */
-    private static List<String> clipNodes(int layers) {
-        List<String> n = new ArrayList<>();
-        for (int i = 0; i <= layers; i++) n.add("hidden_states." + i);
-        n.add(ClipVision.IMAGE_EMBEDS);
-        return n;
-    }
-
     private static Backend cpu() {
         return new CpuBackend();
     }
