@@ -14,6 +14,32 @@ public final class Activations {
         };
     }
 
+    /** The image networks' activations; {@code slope} is LeakyReLU's negative slope. */
+    public static float apply(Backend.Act act, float slope, float x) {
+        return switch (act) {
+            case RELU -> x > 0 ? x : 0f;
+            case LEAKY_RELU -> x > 0 ? x : x * slope;
+            case SIGMOID -> (float) (1.0 / (1.0 + Math.exp(-x)));
+            case SILU -> (float) (x / (1.0 + Math.exp(-x)));
+        };
+    }
+
+    /** d act / dx at x (0 for ReLU at 0, as torch's threshold_backward). */
+    public static float derivative(Backend.Act act, float slope, float x) {
+        return switch (act) {
+            case RELU -> x > 0 ? 1f : 0f;
+            case LEAKY_RELU -> x > 0 ? 1f : slope;
+            case SIGMOID -> {
+                double s = 1.0 / (1.0 + Math.exp(-x));
+                yield (float) (s * (1 - s));
+            }
+            case SILU -> {
+                double s = 1.0 / (1.0 + Math.exp(-x));
+                yield (float) (s * (1 + x * (1 - s)));
+            }
+        };
+    }
+
     /** Exact GELU, x·Φ(x) = x/2 · (1 + erf(x/√2)). */
     public static float gelu(float x) {
         return (float) (0.5 * x * (1.0 + erf(x / Math.sqrt(2.0))));

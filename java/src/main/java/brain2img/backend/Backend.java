@@ -88,6 +88,117 @@ public interface Backend extends AutoCloseable {
     /** Row gather: table (V,D), ids (N) of i32/i64 → (N,D). */
     Tensor embedding(Tensor table, Tensor ids);
 
+    // ------------------------------------------------------------------ vision primitives
+    //
+    // The image networks' operations and the backward steps of their input gradients. The defaults here compute
+    // on the host (download → CPU backend → upload): correct on every backend, fast only on the CPU, which
+    // overrides them. A device backend replaces them with its own kernels as it gets them.
+
+    /**
+     * Grouped 2-D convolution: x (B,C,H,W), w (O,C/groups,kh,kw), bias (O) or null; output channel o reads
+     * input channels of group o/(O/groups). groups = C = O is a depthwise convolution. Output size as
+     * {@link #conv2d(Tensor, Tensor, Tensor, int, int, int, int, int, int)}.
+     */
+    default Tensor conv2d(Tensor x, Tensor w, Tensor bias, int groups, int strideH, int strideW,
+                          int padTop, int padBottom, int padLeft, int padRight) {
+        return upload(CpuBackend.HOST.conv2d(download(x), download(w), bias == null ? null : download(bias), groups,
+                strideH, strideW, padTop, padBottom, padLeft, padRight));
+    }
+
+    /**
+     * Transposed 2-D convolution (PyTorch's conv_transpose2d): x (B,Cin,H,W), w (Cin,Cout/groups,kh,kw),
+     * bias (Cout) or null → (B,Cout,outH,outW). Input pixel (y,x) adds w·x to output pixel
+     * (y·sh − padTop + i, x·sw − padLeft + j); taps outside [0,outH)×[0,outW) are dropped. PyTorch's size is
+     * outH = (H−1)·sh − 2·padding + kh + output_padding. It is also the input gradient of {@code conv2d}: for
+     * y = conv2d(x, w, groups, s, pads), ∂L/∂x = convTranspose2d(∂L/∂y, w, null, groups, s, padTop, padLeft, H, W).
+     */
+    default Tensor convTranspose2d(Tensor x, Tensor w, Tensor bias, int groups, int strideH, int strideW,
+                                   int padTop, int padLeft, int outH, int outW) {
+        return upload(CpuBackend.HOST.convTranspose2d(download(x), download(w), bias == null ? null : download(bias),
+                groups, strideH, strideW, padTop, padLeft, outH, outW));
+    }
+
+    /**
+     * Max pooling as PyTorch's max_pool2d (dilation 1): x (B,C,H,W) → (B,C,Ho,Wo) with
+     * Ho = ⌊(H + 2·padH − kh)/sh⌋ + 1 (⌈⌉ with ceilMode, less one where the last window would start in the
+     * bottom padding). Padding never wins the max; ties go to the first position in row-major window order.
+     */
+    default Tensor maxPool2d(Tensor x, int kh, int kw, int sh, int sw, int padH, int padW, boolean ceilMode) {
+        return upload(CpuBackend.HOST.maxPool2d(download(x), kh, kw, sh, sw, padH, padW, ceilMode));
+    }
+
+    /** Input gradient of {@link #maxPool2d}: each output's gradient goes to its window's argmax in x. */
+    default Tensor maxPool2dBackward(Tensor x, Tensor gradOut, int kh, int kw, int sh, int sw, int padH, int padW,
+                                     boolean ceilMode) {
+        return upload(CpuBackend.HOST.maxPool2dBackward(download(x), download(gradOut), kh, kw, sh, sw, padH, padW, ceilMode));
+    }
+
+    /**
+     * Average pooling as PyTorch's avg_pool2d: output size as {@link #maxPool2d}; the divisor is the window
+     * clipped to the padded input with {@code countIncludePad}, else the window clipped to the input.
+     */
+    default Tensor avgPool2d(Tensor x, int kh, int kw, int sh, int sw, int padH, int padW, boolean ceilMode,
+                             boolean countIncludePad) {
+        return upload(CpuBackend.HOST.avgPool2d(download(x), kh, kw, sh, sw, padH, padW, ceilMode, countIncludePad));
+    }
+
+    /** Input gradient of {@link #avgPool2d} for an input of height inH and width inW. */
+    default Tensor avgPool2dBackward(Tensor gradOut, int inH, int inW, int kh, int kw, int sh, int sw, int padH,
+                                     int padW, boolean ceilMode, boolean countIncludePad) {
+        return upload(CpuBackend.HOST.avgPool2dBackward(download(gradOut), inH, inW, kh, kw, sh, sw, padH, padW,
+                ceilMode, countIncludePad));
+    }
+
+    /** PyTorch's adaptive_avg_pool2d: output (i,j) averages rows ⌊i·H/oh⌋ … ⌈(i+1)·H/oh⌉−1, columns likewise. */
+    default Tensor adaptiveAvgPool2d(Tensor x, int outH, int outW) {
+        return upload(CpuBackend.HOST.adaptiveAvgPool2d(download(x), outH, outW));
+    }
+
+    /** Input gradient of {@link #adaptiveAvgPool2d} for an input of height inH and width inW. */
+    default Tensor adaptiveAvgPool2dBackward(Tensor gradOut, int inH, int inW) {
+        return upload(CpuBackend.HOST.adaptiveAvgPool2dBackward(download(gradOut), inH, inW));
+    }
+
+    /** Activations of the image networks; {@code slope} is LeakyReLU's negative slope and unused otherwise. */
+    enum Act { RELU, LEAKY_RELU, SIGMOID, SILU }
+
+    /** act(x) element-wise. */
+    default Tensor activate(Act act, float slope, Tensor x) {
+        return upload(CpuBackend.HOST.activate(act, slope, download(x)));
+    }
+
+    /** gradOut · act'(x) element-wise, x being the activation's input (ReLU's derivative at 0 is 0, as torch's). */
+    default Tensor activateBackward(Act act, float slope, Tensor x, Tensor gradOut) {
+        return upload(CpuBackend.HOST.activateBackward(act, slope, download(x), download(gradOut)));
+    }
+
+    /** Resampling filters of {@link #resize}. */
+    enum Interp { BILINEAR, BICUBIC }
+
+    /**
+     * Resize exactly as torch's {@code interpolate(x, (outH,outW), mode, align_corners=False, antialias)}:
+     * x (B,C,H,W) → (B,C,outH,outW). Without antialias: half-pixel source positions, bilinear clamped at the
+     * edges, bicubic with A = −0.75 and replicated edges; with antialias: torch's separable filters (triangle,
+     * or Keys cubic with a = −0.5) widened by the scale when downsampling, weights normalised per output.
+     */
+    default Tensor resize(Tensor x, int outH, int outW, Interp mode, boolean antialias) {
+        return upload(CpuBackend.HOST.resize(download(x), outH, outW, mode, antialias));
+    }
+
+    /** Input gradient of {@link #resize} (the transposed filter) for an input of height inH and width inW. */
+    default Tensor resizeBackward(Tensor gradOut, int inH, int inW, Interp mode, boolean antialias) {
+        return upload(CpuBackend.HOST.resizeBackward(download(gradOut), inH, inW, mode, antialias));
+    }
+
+    /**
+     * The window rows [top, top+h) × columns [left, left+w) of x (B,C,H,W) → (B,C,h,w); parts of the window
+     * outside x are zero (so torchvision's CenterCrop of a smaller image pads). Its input gradient is
+     * {@code crop(g, −top, −left, H, W)}.
+     */
+    default Tensor crop(Tensor x, int top, int left, int h, int w) {
+        return upload(CpuBackend.HOST.crop(download(x), top, left, h, w));
+    }
+
     // ------------------------------------------------------------------ conveniences
 
     enum Unary { SILU, GELU, QUICK_GELU, EXP, NEG }

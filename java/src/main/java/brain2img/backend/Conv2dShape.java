@@ -18,9 +18,14 @@ public record Conv2dShape(int batch, int channels, int height, int width, int ou
      * the shapes where x or w is not rank 4, their channel counts differ, or the output would be empty.
      */
     public static Conv2dShape of(Tensor x, Tensor w, int sh, int sw, int pt, int pb, int pl, int pr) {
-        if (x.rank() != 4 || w.rank() != 4 || w.dim(1) != x.dim(1)) {
+        return of(x, w, 1, sh, sw, pt, pb, pl, pr);
+    }
+
+    /** The same for a grouped convolution: w is (outChannels, channels/groups, kh, kw). */
+    public static Conv2dShape of(Tensor x, Tensor w, int groups, int sh, int sw, int pt, int pb, int pl, int pr) {
+        if (x.rank() != 4 || w.rank() != 4 || groups < 1 || w.dim(1) * groups != x.dim(1) || w.dim(0) % groups != 0) {
             throw new IllegalArgumentException("conv2d: input " + x.shapeString() + " and weight " + w.shapeString()
-                    + " must be (B,C,H,W) and (O,C,kh,kw)");
+                    + " must be (B,C,H,W) and (O,C/" + groups + ",kh,kw) with O divisible by " + groups);
         }
         int bsz = x.dimInt(0), ch = x.dimInt(1), hh = x.dimInt(2), ww = x.dimInt(3);
         int oc = w.dimInt(0), kh = w.dimInt(2), kw = w.dimInt(3);

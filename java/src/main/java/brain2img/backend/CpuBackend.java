@@ -18,6 +18,9 @@ import java.util.Arrays;
  */
 public final class CpuBackend implements Backend {
 
+    /** The instance other backends' host fallbacks compute with (the CPU backend holds no state). */
+    static final CpuBackend HOST = new CpuBackend();
+
     /** Upper bound on floats in one im2col buffer (128 MiB), so big convolutions are done in row bands. */
     private static final long IM2COL_LIMIT = 32L << 20;
 
@@ -72,30 +75,109 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor conv2d(Tensor x, Tensor w, Tensor bias, int sh, int sw, int pt, int pb, int pl, int pr) {
-        Conv2dShape s = Conv2dShape.of(x, w, sh, sw, pt, pb, pl, pr);
-        int bsz = s.batch(), ch = s.channels(), hh = s.height(), ww = s.width();
+        return conv2d(x, w, bias, 1, sh, sw, pt, pb, pl, pr);
+    }
+
+    /** im2col + packed GEMM per image and group; depthwise convolutions (one input channel per group) go direct. */
+    @Override
+    public Tensor conv2d(Tensor x, Tensor w, Tensor bias, int groups, int sh, int sw, int pt, int pb, int pl, int pr) {
+        Conv2dShape s = Conv2dShape.of(x, w, groups, sh, sw, pt, pb, pl, pr);
+        int bsz = s.batch(), hh = s.height(), ww = s.width();
         int oc = s.outChannels(), kh = s.kh(), kw = s.kw(), ho = s.outHeight(), wo = s.outWidth();
+        int cg = s.channels() / groups, og = oc / groups;    // channels per group in and out
         Tensor out = Tensor.zeros(bsz, oc, ho, wo);
         float[] of = out.heapFloats();
         float[] xf = x.floats(), wf = w.floats();
-        int ckk = ch * kh * kw;
-        int bandRows = (int) Math.max(1, Math.min(ho, IM2COL_LIMIT / Math.max(1L, (long) ckk * wo)));
-        for (int b = 0; b < bsz; b++) {
-            int xBase = b * ch * hh * ww;
-            int oBase = b * oc * ho * wo;
-            if (s.pointwise()) {
-                gemm(false, false, oc, ho * wo, ch, 1f, w, 0, ch, 0, x, xBase, hh * ww, 0, 0f, out, oBase, ho * wo, 0, 1);
-                continue;
-            }
-            for (int r0 = 0; r0 < ho; r0 += bandRows) {
-                int rows = Math.min(bandRows, ho - r0);
-                float[] packed = im2colPacked(xf, xBase, ch, hh, ww, kh, kw, sh, sw, pt, pl, r0, rows, wo);
-                // out[:, r0*wo .. +rows*wo] = W (oc×ckk) · col (ckk×rows*wo), written with ldc = ho*wo
-                gemmPacked(false, oc, rows * wo, ckk, 1f, wf, 0, ckk, packed, 0f, of, oBase + r0 * wo, ho * wo);
+        if (cg == 1 && groups > 1) {
+            Depthwise.conv(xf, wf, of, bsz, groups, og, hh, ww, kh, kw, sh, sw, pt, pl, ho, wo);
+        } else {
+            int ckk = cg * kh * kw;
+            int bandRows = (int) Math.max(1, Math.min(ho, IM2COL_LIMIT / Math.max(1L, (long) ckk * wo)));
+            for (int b = 0; b < bsz; b++) {
+                for (int g = 0; g < groups; g++) {
+                    int xBase = (b * s.channels() + g * cg) * hh * ww;
+                    int oBase = (b * oc + g * og) * ho * wo;
+                    int wBase = g * og * ckk;
+                    if (s.pointwise()) {
+                        gemm(false, false, og, ho * wo, cg, 1f, w, wBase, cg, 0, x, xBase, hh * ww, 0, 0f, out, oBase, ho * wo, 0, 1);
+                        continue;
+                    }
+                    for (int r0 = 0; r0 < ho; r0 += bandRows) {
+                        int rows = Math.min(bandRows, ho - r0);
+                        float[] packed = im2colPacked(xf, xBase, cg, hh, ww, kh, kw, sh, sw, pt, pl, r0, rows, wo);
+                        // out[:, r0*wo .. +rows*wo] = W_g (og×ckk) · col (ckk×rows*wo), written with ldc = ho*wo
+                        gemmPacked(false, og, rows * wo, ckk, 1f, wf, wBase, ckk, packed, 0f, of, oBase + r0 * wo, ho * wo);
+                    }
+                }
             }
         }
         if (bias != null) addChannelBias(of, bias.floats(), bsz, oc, ho * wo);
         return out;
+    }
+
+    /**
+     * Per image and group: columns (Cout/g·kh·kw × H·W) = W_gᵀ · x_g by the packed GEMM, then col2im adds each
+     * column entry into its output pixel. Input rows go in bands so the column buffer stays bounded.
+     */
+    @Override
+    public Tensor convTranspose2d(Tensor x, Tensor w, Tensor bias, int groups, int sh, int sw, int pt, int pl,
+                                  int outH, int outW) {
+        if (x.rank() != 4 || w.rank() != 4 || groups < 1 || w.dim(0) != x.dim(1) || x.dim(1) % groups != 0
+                || outH < 1 || outW < 1) {
+            throw new IllegalArgumentException("convTranspose2d: input " + x.shapeString() + " and weight "
+                    + w.shapeString() + " must be (B,Cin,H,W) and (Cin,Cout/" + groups + ",kh,kw); output " + outH + "x" + outW);
+        }
+        int bsz = x.dimInt(0), cin = x.dimInt(1), hh = x.dimInt(2), ww = x.dimInt(3);
+        int og = w.dimInt(1), kh = w.dimInt(2), kw = w.dimInt(3);
+        int cg = cin / groups, oc = og * groups, okk = og * kh * kw;
+        Tensor out = Tensor.zeros(bsz, oc, outH, outW);
+        float[] of = out.heapFloats();
+        int bandRows = (int) Math.max(1, Math.min(hh, IM2COL_LIMIT / Math.max(1L, (long) okk * ww)));
+        for (int b = 0; b < bsz; b++) {
+            for (int g = 0; g < groups; g++) {
+                int xBase = (b * cin + g * cg) * hh * ww;
+                int oBase = (b * oc + g * og) * outH * outW;
+                for (int r0 = 0; r0 < hh; r0 += bandRows) {
+                    int rows = Math.min(bandRows, hh - r0), n = rows * ww;
+                    Tensor cols = Tensor.zeros(okk, n);
+                    gemm(true, false, okk, n, cg, 1f, w, (long) g * cg * okk, okk, 0, x, xBase + r0 * ww, hh * ww, 0,
+                            0f, cols, 0, n, 0, 1);
+                    col2im(cols.heapFloats(), of, oBase, og, kh, kw, sh, sw, pt, pl, r0, rows, ww, outH, outW);
+                }
+            }
+        }
+        if (bias != null) addChannelBias(of, bias.floats(), bsz, oc, outH * outW);
+        return out;
+    }
+
+    /** out[c, r·sh−pt+i, q·sw−pl+j] += cols[(c,i,j), (r−r0)·w+q] for input rows r of the band; parallel over c. */
+    private static void col2im(float[] cols, float[] out, int oBase, int channels, int kh, int kw, int sh, int sw,
+                               int pt, int pl, int r0, int rows, int w, int outH, int outW) {
+        int n = rows * w;
+        Parallel.forRange(channels, 1, (c0, c1) -> {
+            for (int c = c0; c < c1; c++) {
+                int plane = oBase + c * outH * outW;
+                for (int i = 0; i < kh; i++) {
+                    for (int j = 0; j < kw; j++) {
+                        int src = ((c * kh + i) * kw + j) * n;
+                        for (int r = 0; r < rows; r++) {
+                            int y = (r0 + r) * sh - pt + i;
+                            if (y < 0 || y >= outH) continue;
+                            int dst = plane + y * outW, srow = src + r * w;
+                            if (sw == 1) {
+                                int q0 = Math.max(0, pl - j), q1 = Math.min(w, outW + pl - j);
+                                for (int q = q0; q < q1; q++) out[dst + q - pl + j] += cols[srow + q];
+                            } else {
+                                for (int q = 0; q < w; q++) {
+                                    int xx = q * sw - pl + j;
+                                    if (xx >= 0 && xx < outW) out[dst + xx] += cols[srow + q];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        });
     }
 
     /**
@@ -138,6 +220,89 @@ public final class CpuBackend implements Backend {
                 for (int i = 0; i < spatial; i++) out[base + i] += v;
             }
         });
+    }
+
+    // ------------------------------------------------------------------ pooling, activations, resampling
+
+    @Override
+    public Tensor maxPool2d(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw, boolean ceilMode) {
+        return Pooling.maxPool(x, kh, kw, sh, sw, ph, pw, ceilMode, null);
+    }
+
+    @Override
+    public Tensor maxPool2dBackward(Tensor x, Tensor gradOut, int kh, int kw, int sh, int sw, int ph, int pw, boolean ceilMode) {
+        return Pooling.maxPool(x, kh, kw, sh, sw, ph, pw, ceilMode, gradOut);
+    }
+
+    @Override
+    public Tensor avgPool2d(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw, boolean ceilMode, boolean countIncludePad) {
+        checkRank4(x, "avgPool2d");
+        return Pooling.avgPool(x.floats(), x.dim(0), x.dim(1), x.dimInt(2), x.dimInt(3), kh, kw, sh, sw, ph, pw,
+                ceilMode, countIncludePad, false);
+    }
+
+    @Override
+    public Tensor avgPool2dBackward(Tensor gradOut, int inH, int inW, int kh, int kw, int sh, int sw, int ph, int pw,
+                                    boolean ceilMode, boolean countIncludePad) {
+        checkRank4(gradOut, "avgPool2dBackward");
+        if (gradOut.dim(2) != Pooling.outSize(inH, kh, sh, ph, ceilMode) || gradOut.dim(3) != Pooling.outSize(inW, kw, sw, pw, ceilMode)) {
+            throw new IllegalArgumentException("avgPool2dBackward: gradient " + gradOut.shapeString() + " does not fit input " + inH + "x" + inW);
+        }
+        return Pooling.avgPool(gradOut.floats(), gradOut.dim(0), gradOut.dim(1), inH, inW, kh, kw, sh, sw, ph, pw,
+                ceilMode, countIncludePad, true);
+    }
+
+    @Override
+    public Tensor adaptiveAvgPool2d(Tensor x, int outH, int outW) {
+        checkRank4(x, "adaptiveAvgPool2d");
+        return Pooling.adaptiveAvg(x.floats(), x.dim(0), x.dim(1), x.dimInt(2), x.dimInt(3), outH, outW, false);
+    }
+
+    @Override
+    public Tensor adaptiveAvgPool2dBackward(Tensor gradOut, int inH, int inW) {
+        checkRank4(gradOut, "adaptiveAvgPool2dBackward");
+        return Pooling.adaptiveAvg(gradOut.floats(), gradOut.dim(0), gradOut.dim(1), inH, inW, gradOut.dimInt(2),
+                gradOut.dimInt(3), true);
+    }
+
+    private static void checkRank4(Tensor x, String what) {
+        if (x.rank() != 4) throw new IllegalArgumentException(what + ": " + x.shapeString() + " is not (B,C,H,W)");
+    }
+
+    @Override
+    public Tensor activate(Act act, float slope, Tensor x) {
+        float[] xf = x.floats();
+        float[] out = new float[xf.length];
+        Parallel.forRange(xf.length, 1 << 14, (from, to) -> {
+            for (int i = from; i < to; i++) out[i] = Activations.apply(act, slope, xf[i]);
+        });
+        return Tensor.of(out, x.shape());
+    }
+
+    @Override
+    public Tensor activateBackward(Act act, float slope, Tensor x, Tensor gradOut) {
+        if (!x.sameShape(gradOut)) throw new IllegalArgumentException("activateBackward: " + x.shapeString() + " vs " + gradOut.shapeString());
+        float[] xf = x.floats(), gf = gradOut.floats();
+        float[] out = new float[xf.length];
+        Parallel.forRange(xf.length, 1 << 14, (from, to) -> {
+            for (int i = from; i < to; i++) out[i] = gf[i] * Activations.derivative(act, slope, xf[i]);
+        });
+        return Tensor.of(out, x.shape());
+    }
+
+    @Override
+    public Tensor resize(Tensor x, int outH, int outW, Interp mode, boolean antialias) {
+        return Resampling.resize(x, outH, outW, mode, antialias);
+    }
+
+    @Override
+    public Tensor resizeBackward(Tensor gradOut, int inH, int inW, Interp mode, boolean antialias) {
+        return Resampling.resizeBackward(gradOut, inH, inW, mode, antialias);
+    }
+
+    @Override
+    public Tensor crop(Tensor x, int top, int left, int h, int w) {
+        return Resampling.crop(x, top, left, h, w);
     }
 
     // ------------------------------------------------------------------ norms and softmax

@@ -1,0 +1,141 @@
+package brain2img.backend;
+
+import brain2img.tensor.Tensor;
+import brain2img.util.Parallel;
+
+/** Max, average and adaptive average pooling and their input gradients on the CPU, one (image, channel) plane per task. */
+final class Pooling {
+    private Pooling() {}
+
+    /** PyTorch's pooling output size (dilation 1): the last window must start inside the input or its left padding. */
+    static int outSize(int in, int k, int s, int pad, boolean ceil) {
+        int span = in + 2 * pad - k;
+        if (span < 0) throw new IllegalArgumentException("pooling: window " + k + " larger than padded input " + (in + 2 * pad));
+        int out = (ceil ? Math.floorDiv(span + s - 1, s) : Math.floorDiv(span, s)) + 1;
+        if (ceil && (out - 1) * s >= in + pad) out--;
+        return out;
+    }
+
+    private static void checkPool(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw) {
+        if (x.rank() != 4 || kh < 1 || kw < 1 || sh < 1 || sw < 1 || ph < 0 || pw < 0 || 2 * ph > kh || 2 * pw > kw) {
+            throw new IllegalArgumentException("pooling " + kh + "x" + kw + " stride " + sh + "x" + sw + " pad " + ph + "x" + pw
+                    + " of " + x.shapeString() + " (needs (B,C,H,W) and padding at most half the window)");
+        }
+    }
+
+    /** The flat in-plane index of the max of window (r,q), first one on ties; -1 for a window of padding only. */
+    private static int argmax(float[] x, int base, int hh, int ww, int r, int q, int kh, int kw, int sh, int sw, int ph, int pw) {
+        int y0 = r * sh - ph, x0 = q * sw - pw;
+        int best = -1;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int y = Math.max(0, y0); y < Math.min(hh, y0 + kh); y++) {
+            for (int xx = Math.max(0, x0); xx < Math.min(ww, x0 + kw); xx++) {
+                float v = x[base + y * ww + xx];
+                if (best < 0 || v > max || Float.isNaN(v)) {
+                    max = v;
+                    best = y * ww + xx;
+                    if (Float.isNaN(v)) return best;
+                }
+            }
+        }
+        return best;
+    }
+
+    static Tensor maxPool(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw, boolean ceil, Tensor gradOut) {
+        checkPool(x, kh, kw, sh, sw, ph, pw);
+        int planes = x.dimInt(0) * x.dimInt(1), hh = x.dimInt(2), ww = x.dimInt(3);
+        int ho = outSize(hh, kh, sh, ph, ceil), wo = outSize(ww, kw, sw, pw, ceil);
+        float[] xf = x.floats();
+        if (gradOut == null) {
+            float[] out = new float[planes * ho * wo];
+            Parallel.forRange(planes, 1, (p0, p1) -> {
+                for (int p = p0; p < p1; p++) {
+                    for (int r = 0; r < ho; r++) for (int q = 0; q < wo; q++) {
+                        int a = argmax(xf, p * hh * ww, hh, ww, r, q, kh, kw, sh, sw, ph, pw);
+                        out[(p * ho + r) * wo + q] = a < 0 ? Float.NEGATIVE_INFINITY : xf[p * hh * ww + a];
+                    }
+                }
+            });
+            return Tensor.of(out, x.dim(0), x.dim(1), ho, wo);
+        }
+        checkGrad(gradOut, x.dim(0), x.dim(1), ho, wo);
+        float[] g = gradOut.floats();
+        float[] dx = new float[xf.length];
+        Parallel.forRange(planes, 1, (p0, p1) -> {
+            for (int p = p0; p < p1; p++) {
+                for (int r = 0; r < ho; r++) for (int q = 0; q < wo; q++) {
+                    int a = argmax(xf, p * hh * ww, hh, ww, r, q, kh, kw, sh, sw, ph, pw);
+                    if (a >= 0) dx[p * hh * ww + a] += g[(p * ho + r) * wo + q];
+                }
+            }
+        });
+        return Tensor.of(dx, x.shape());
+    }
+
+    private static void checkGrad(Tensor g, long b, long c, int h, int w) {
+        if (g.rank() != 4 || g.dim(0) != b || g.dim(1) != c || g.dim(2) != h || g.dim(3) != w) {
+            throw new IllegalArgumentException("gradient " + g.shapeString() + " is not (" + b + "," + c + "," + h + "," + w + ")");
+        }
+    }
+
+    /**
+     * Average pooling forward (gradOut null: returns (B,C,ho,wo)) or backward (returns (B,C,inH,inW)); x is
+     * only read for its shape in the backward direction, so the caller passes a shape-only stand-in.
+     */
+    static Tensor avgPool(float[] src, long bsz, long ch, int hh, int ww, int kh, int kw, int sh, int sw, int ph, int pw,
+                          boolean ceil, boolean includePad, boolean backward) {
+        int planes = Math.toIntExact(bsz * ch);
+        int ho = outSize(hh, kh, sh, ph, ceil), wo = outSize(ww, kw, sw, pw, ceil);
+        float[] dst = new float[planes * (backward ? hh * ww : ho * wo)];
+        Parallel.forRange(planes, 1, (p0, p1) -> {
+            for (int p = p0; p < p1; p++) {
+                for (int r = 0; r < ho; r++) {
+                    int ys = r * sh - ph, ye = Math.min(ys + kh, hh + ph);
+                    for (int q = 0; q < wo; q++) {
+                        int xs = q * sw - pw, xe = Math.min(xs + kw, ww + pw);
+                        int padded = (ye - ys) * (xe - xs);
+                        int y0 = Math.max(ys, 0), y1 = Math.min(ye, hh), x0 = Math.max(xs, 0), x1 = Math.min(xe, ww);
+                        int div = includePad ? padded : (y1 - y0) * (x1 - x0);
+                        int o = (p * ho + r) * wo + q, base = p * hh * ww;
+                        if (!backward) {
+                            double sum = 0;
+                            for (int y = y0; y < y1; y++) for (int xx = x0; xx < x1; xx++) sum += src[base + y * ww + xx];
+                            dst[o] = (float) (sum / div);
+                        } else {
+                            float g = src[o] / div;
+                            for (int y = y0; y < y1; y++) for (int xx = x0; xx < x1; xx++) dst[base + y * ww + xx] += g;
+                        }
+                    }
+                }
+            }
+        });
+        return backward ? Tensor.of(dst, bsz, ch, hh, ww) : Tensor.of(dst, bsz, ch, ho, wo);
+    }
+
+    /** Adaptive average pooling forward (src (B,C,hh,ww) → (B,C,oh,ow)) or backward (src is the (B,C,oh,ow) gradient). */
+    static Tensor adaptiveAvg(float[] src, long bsz, long ch, int hh, int ww, int oh, int ow, boolean backward) {
+        if (oh < 1 || ow < 1) throw new IllegalArgumentException("adaptive pooling to " + oh + "x" + ow);
+        int planes = Math.toIntExact(bsz * ch);
+        float[] dst = new float[planes * (backward ? hh * ww : oh * ow)];
+        Parallel.forRange(planes, 1, (p0, p1) -> {
+            for (int p = p0; p < p1; p++) {
+                for (int r = 0; r < oh; r++) {
+                    int y0 = (int) ((long) r * hh / oh), y1 = (int) (((long) (r + 1) * hh + oh - 1) / oh);
+                    for (int q = 0; q < ow; q++) {
+                        int x0 = (int) ((long) q * ww / ow), x1 = (int) (((long) (q + 1) * ww + ow - 1) / ow);
+                        int div = (y1 - y0) * (x1 - x0), o = (p * oh + r) * ow + q, base = p * hh * ww;
+                        if (!backward) {
+                            double sum = 0;
+                            for (int y = y0; y < y1; y++) for (int xx = x0; xx < x1; xx++) sum += src[base + y * ww + xx];
+                            dst[o] = (float) (sum / div);
+                        } else {
+                            float g = src[o] / div;
+                            for (int y = y0; y < y1; y++) for (int xx = x0; xx < x1; xx++) dst[base + y * ww + xx] += g;
+                        }
+                    }
+                }
+            }
+        });
+        return backward ? Tensor.of(dst, bsz, ch, hh, ww) : Tensor.of(dst, bsz, ch, oh, ow);
+    }
+}

@@ -1,0 +1,184 @@
+package brain2img.backend;
+
+import brain2img.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The vision primitives of the CPU backend (grouped/depthwise/transposed convolution, pooling, activations,
+ * crop) against the naive loops of {@link NaiveVision}, and every backward step against its forward: linear
+ * ops by the adjoint identity ⟨f(x), g⟩ = ⟨x, f*(g)⟩, nonlinear ones by central finite differences. Odd sizes.
+ */
+class VisionOpsTest {
+    private static final double TOL = 2e-6;
+    private final Backend be = new CpuBackend();
+    private final Random rnd = new Random(77);
+
+    private Tensor random(long... shape) {
+        float[] d = new float[(int) Tensor.numel(shape)];
+        for (int i = 0; i < d.length; i++) d[i] = (float) rnd.nextGaussian();
+        return Tensor.of(d, shape);
+    }
+
+    private static void close(double[] ref, Tensor got, double tol, String what) {
+        float[] g = got.toFloatArray();
+        assertEquals(ref.length, g.length, what + ": element count");
+        double num = 0, den = 0;
+        for (int i = 0; i < ref.length; i++) {
+            assertTrue(Float.isFinite(g[i]), what + ": non-finite value at " + i);
+            num += (g[i] - ref[i]) * (g[i] - ref[i]);
+            den += ref[i] * ref[i];
+        }
+        double e = Math.sqrt(num / Math.max(den, 1e-300));
+        assertTrue(e <= tol, String.format("%s: relative error %.3e > %.1e", what, e, tol));
+    }
+
+    private static double dot(Tensor a, Tensor b) {
+        float[] x = a.toFloatArray(), y = b.toFloatArray();
+        assertEquals(x.length, y.length);
+        double s = 0;
+        for (int i = 0; i < x.length; i++) s += (double) x[i] * y[i];
+        return s;
+    }
+
+    /** ⟨f(x), g⟩ and ⟨x, f*(g)⟩ agree to float32 rounding. */
+    private static void adjoint(Tensor x, Tensor fx, Tensor g, Tensor fStarG, String what) {
+        assertArrayEquals(x.shape(), fStarG.shape(), what + ": gradient shape");
+        double a = dot(fx, g), b = dot(x, fStarG);
+        assertEquals(a, b, 1e-5 * (Math.abs(a) + Math.abs(b) + 1), what + ": adjoint identity");
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+            // b, c, h, w, o, k, stride, pad, groups
+            "2, 6, 9, 11, 4, 3, 1, 1, 2",
+            "1, 6, 13, 8, 9, 3, 2, 1, 3",
+            "2, 5, 10, 7, 5, 5, 2, 2, 5",     // depthwise
+            "1, 4, 9, 9, 8, 3, 1, 0, 4",      // depthwise, multiplier 2
+            "2, 7, 8, 9, 3, 1, 1, 0, 1",      // pointwise
+            "1, 3, 12, 10, 5, 4, 3, 2, 1"})
+    void groupedConvolutionAndItsInputGradient(int b, int c, int h, int w, int o, int k, int s, int p, int groups) {
+        Tensor x = random(b, c, h, w), wt = random(o, c / groups, k, k), bias = random(o);
+        Tensor y = be.conv2d(x, wt, bias, groups, s, s, p, p + 1, p, p);
+        close(NaiveVision.conv2d(x, wt, bias, groups, s, p, p + 1, p), y, TOL, "grouped conv");
+        Tensor g = random(y.shape());
+        Tensor yNoBias = be.conv2d(x, wt, null, groups, s, s, p, p + 1, p, p);
+        Tensor dx = be.convTranspose2d(g, wt, null, groups, s, s, p, p, h, w);
+        adjoint(x, yNoBias, g, dx, "conv input gradient");
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+            // b, cin, h, w, coutPerGroup, k, stride, pad, outputPadding, groups
+            "2, 4, 4, 4, 3, 4, 2, 1, 0, 1",
+            "1, 6, 5, 3, 2, 3, 2, 1, 1, 2",
+            "1, 3, 6, 7, 5, 3, 1, 1, 0, 1",
+            "2, 4, 3, 5, 1, 4, 3, 0, 2, 4"})
+    void transposedConvolutionAndItsInputGradient(int b, int cin, int h, int w, int og, int k, int s, int p, int op, int groups) {
+        Tensor x = random(b, cin, h, w), wt = random(cin, og, k, k), bias = random(og * groups);
+        int oh = (h - 1) * s - 2 * p + k + op, ow = (w - 1) * s - 2 * p + k + op;
+        Tensor y = be.convTranspose2d(x, wt, bias, groups, s, s, p, p, oh, ow);
+        assertArrayEquals(new long[]{b, (long) og * groups, oh, ow}, y.shape());
+        close(NaiveVision.convTranspose2d(x, wt, bias, groups, s, p, oh, ow), y, TOL, "transposed conv");
+        // its input gradient is the strided convolution with the same weights (bottom/right padding p − op)
+        Tensor g = random(y.shape());
+        Tensor dx = be.conv2d(g, wt, null, groups, s, s, p, p - op, p, p - op);
+        adjoint(x, be.convTranspose2d(x, wt, null, groups, s, s, p, p, oh, ow), g, dx, "transposed conv input gradient");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"3,3,2,2,1,1,false", "3,3,2,2,0,0,true", "2,2,2,2,0,0,false", "3,2,1,2,1,0,true", "3,3,2,2,1,1,true"})
+    void maxPoolingRoutesToTheFirstMaximum(int kh, int kw, int sh, int sw, int ph, int pw, boolean ceil) {
+        Tensor x = random(2, 3, 9, 8);
+        // plant exact ties so the tie rule is exercised
+        for (int i = 0; i < x.numel(); i += 5) x.setFloat(i, 0.5f);
+        Tensor y = be.maxPool2d(x, kh, kw, sh, sw, ph, pw, ceil);
+        NaiveVision.Pooled ref = NaiveVision.maxPool(x, kh, kw, sh, sw, ph, pw, ceil);
+        assertArrayEquals(ref.shape(), y.shape(), "max pool shape");
+        close(ref.values(), y, 0, "max pool");
+        Tensor g = random(y.shape());
+        close(NaiveVision.route(ref, g, x.numel()), be.maxPool2dBackward(x, g, kh, kw, sh, sw, ph, pw, ceil), TOL, "max pool backward");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"3,3,1,1,1,1,false,true", "3,3,1,1,1,1,false,false", "3,2,2,2,1,1,true,true", "3,2,2,2,1,1,true,false",
+            "2,2,2,2,0,0,false,true", "5,5,3,3,2,2,true,false"})
+    void averagePoolingBothPaddingConventions(int kh, int kw, int sh, int sw, int ph, int pw, boolean ceil, boolean incl) {
+        Tensor x = random(2, 3, 10, 7);
+        Tensor y = be.avgPool2d(x, kh, kw, sh, sw, ph, pw, ceil, incl);
+        NaiveVision.Pooled ref = NaiveVision.avgPool(x, kh, kw, sh, sw, ph, pw, ceil, incl);
+        assertArrayEquals(ref.shape(), y.shape(), "avg pool shape");
+        close(ref.values(), y, TOL, "avg pool");
+        Tensor g = random(y.shape());
+        adjoint(x, y, g, be.avgPool2dBackward(g, 10, 7, kh, kw, sh, sw, ph, pw, ceil, incl), "avg pool backward");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1,1", "6,6", "7,7", "3,5", "13,9"})
+    void adaptiveAveragePooling(int oh, int ow) {
+        Tensor x = random(2, 3, 13, 10);
+        Tensor y = be.adaptiveAvgPool2d(x, oh, ow);
+        close(NaiveVision.adaptiveAvg(x, oh, ow), y, TOL, "adaptive avg pool");
+        Tensor g = random(y.shape());
+        adjoint(x, y, g, be.adaptiveAvgPool2dBackward(g, 13, 10), "adaptive avg pool backward");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Backend.Act.class)
+    void activationsAndTheirDerivatives(Backend.Act act) {
+        Tensor x = random(3, 5, 7);
+        float slope = 0.3f;
+        Tensor y = be.activate(act, slope, x);
+        double[] ref = new double[(int) x.numel()];
+        for (int i = 0; i < ref.length; i++) ref[i] = NaiveVision.act(act, slope, x.getFloat(i));
+        close(ref, y, 1e-6, act + " forward");
+        Tensor g = random(x.shape());
+        Tensor dx = be.activateBackward(act, slope, x, g);
+        double[] fd = new double[ref.length];
+        for (int i = 0; i < fd.length; i++) {
+            double v = x.getFloat(i), e = 1e-4;
+            fd[i] = g.getFloat(i) * (NaiveVision.act(act, slope, v + e) - NaiveVision.act(act, slope, v - e)) / (2 * e);
+        }
+        close(fd, dx, 1e-6, act + " derivative");
+    }
+
+    @Test
+    void cropCutsAndZeroPadsAndIsItsOwnAdjoint() {
+        Tensor x = random(2, 3, 9, 8);
+        for (int[] c : new int[][]{{2, 1, 5, 6}, {-2, -1, 12, 11}, {4, 3, 7, 2}}) {
+            Tensor y = be.crop(x, c[0], c[1], c[2], c[3]);
+            close(NaiveVision.crop(x, c[0], c[1], c[2], c[3]), y, 0, "crop " + java.util.Arrays.toString(c));
+            Tensor g = random(y.shape());
+            adjoint(x, y, g, be.crop(g, -c[0], -c[1], 9, 8), "crop backward");
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"BILINEAR,false", "BILINEAR,true", "BICUBIC,false", "BICUBIC,true"})
+    void resizeBackwardIsTheAdjoint(Backend.Interp mode, boolean aa) {
+        Tensor x = random(2, 3, 11, 9);
+        for (int[] size : new int[][]{{5, 4}, {23, 17}, {11, 6}}) {
+            Tensor y = be.resize(x, size[0], size[1], mode, aa);
+            Tensor g = random(y.shape());
+            adjoint(x, y, g, be.resizeBackward(g, 11, 9, mode, aa), "resize backward " + mode + " aa=" + aa);
+        }
+    }
+
+    @Test
+    void badShapesAreRefusedNamingThem() {
+        Tensor x = random(1, 6, 5, 5);
+        var e = assertThrows(IllegalArgumentException.class, () -> be.conv2d(x, random(4, 4, 3, 3), null, 2, 1, 1, 0, 0, 0, 0));
+        assertTrue(e.getMessage().contains("[4, 4, 3, 3]"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> be.maxPool2d(x, 7, 7, 1, 1, 0, 0, false));
+        assertThrows(IllegalArgumentException.class, () -> be.convTranspose2d(x, random(5, 2, 3, 3), null, 1, 1, 1, 0, 0, 7, 7));
+    }
+}
