@@ -35,6 +35,7 @@ import java.io.UncheckedIOException;
                 DataCommand.class,
                 RidgeCommand.class,
                 BenchCommand.class,
+                NetsCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -1,0 +1,116 @@
+package brain2img.vision;
+
+import brain2img.backend.Backend;
+import brain2img.io.FormatException;
+import brain2img.io.WeightFile;
+import brain2img.tensor.Tensor;
+import brain2img.vision.grad.Tape;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the CNNs share: node bookkeeping, the check that the weights of every stage up to the deepest requested
+ * node are present, and the loss gradient through a recording {@link Tape}. A subclass loads its layers in
+ * its constructor (calling {@link #node} for each node in forward order, before loading that node's weights)
+ * and writes {@link #forward} once for both feature extraction and gradients.
+ */
+abstract class CnnNet implements VisionNet {
+    /** ImageNet's RGB mean and std of torchvision's weights. */
+    static final float[] IMAGENET_MEAN = {0.485f, 0.456f, 0.406f}, IMAGENET_STD = {0.229f, 0.224f, 0.225f};
+
+    final String arch;
+    final Backend be;
+    final Params params;
+    private final WeightFile file;
+    private final InputSpace space;
+    private final List<String> nodes = new ArrayList<>();
+
+    CnnNet(String arch, WeightFile file, String keyPrefix, Backend be, InputSpace space) {
+        this.arch = arch;
+        this.file = file;
+        this.be = be;
+        this.space = space;
+        this.params = new Params(file, keyPrefix, be);
+    }
+
+    /** Declares the next node in forward order; weights read after this call belong to its stage. */
+    final void node(String name) {
+        params.stage(nodes.size());
+        nodes.add(name);
+    }
+
+    /** Runs x (N,3,H,W) on the tape, putting each node's output into c, returning early once c is full. */
+    abstract void forward(Tape t, Tensor x, Capture c);
+
+    @Override
+    public String arch() { return arch; }
+
+    @Override
+    public List<String> nodes() { return List.copyOf(nodes); }
+
+    @Override
+    public InputSpace inputSpace() { return space; }
+
+    @Override
+    public Map<String, Tensor> features(Tensor x, Collection<String> wanted) {
+        prepare(x, wanted);
+        Capture c = new Capture(wanted);
+        forward(Tape.forward(be), be.upload(x), c);
+        return c.result();
+    }
+
+    @Override
+    public LossGradient lossGradient(Tensor x, Map<String, Tensor> targets, Map<String, Double> weights) {
+        prepare(x, targets.keySet());
+        Tape t = Tape.recording(be);
+        Tensor in = t.input(be.upload(x));
+        Capture c = new Capture(targets.keySet());
+        forward(t, in, c);
+        double loss = 0;
+        Map<Tensor, Tensor> seeds = new IdentityHashMap<>();
+        for (Map.Entry<String, Tensor> e : c.result().entrySet()) {
+            Tensor phi = e.getValue(), target = targets.get(e.getKey());
+            if (!phi.sameShape(target)) {
+                throw new IllegalArgumentException("target for " + e.getKey() + " is " + target.shapeString()
+                        + " but the node gives " + phi.shapeString());
+            }
+            double w = weights == null ? 1.0 : weights.getOrDefault(e.getKey(), 1.0);
+            Tensor diff = be.binary(Backend.Binary.SUB, phi, be.upload(target));
+            float[] d = be.download(diff).floats();
+            double ss = 0;
+            for (float v : d) ss += (double) v * v;
+            loss += w * ss;
+            seeds.merge(phi, be.scale(diff, (float) (2 * w)), be::add);    // ∂(w‖φ−t‖²)/∂φ = 2w(φ−t)
+        }
+        Tensor g = be.download(t.gradient(in, seeds));
+        return new LossGradient(loss, g);
+    }
+
+    /** Checks x and the node names, and that every tensor up to the deepest requested node was loaded. */
+    private void prepare(Tensor x, Collection<String> wanted) {
+        if (x.rank() != 4 || x.dim(1) != 3) {
+            throw new IllegalArgumentException(arch + ": input " + x.shapeString() + " is not (N,3,H,W)");
+        }
+        if (wanted.isEmpty()) throw new IllegalArgumentException(arch + ": no nodes requested");
+        int deepest = -1;
+        for (String n : wanted) {
+            int i = nodes.indexOf(n);
+            if (i < 0) throw new IllegalArgumentException(arch + ": unknown node '" + n + "' (nodes: " + String.join(", ", nodes) + ")");
+            deepest = Math.max(deepest, i);
+        }
+        List<String> problems = params.problemsUpTo(deepest);
+        if (!problems.isEmpty()) {
+            throw new FormatException(params.source() + ": " + arch + " up to " + nodes.get(deepest) + ": "
+                    + String.join("; ", problems));
+        }
+    }
+
+    @Override
+    public void close() {
+        if (file != null) file.close();
+    }
+}
