@@ -11,7 +11,8 @@ import java.util.Deque;
  * two-loop recursion over the last {@code memory} pairs (s, y) gives the direction on the free variables
  * (scaled by sᵀy/yᵀy); the step backtracks along the projected path P(x + t·d) until the Armijo condition
  * f(x_t) ≤ f(x) + 10⁻⁴·gᵀ(x_t − x) holds (t halves; 20 tries, then the memory is dropped and the step
- * retried along −g; a failed steepest step ends the run). Pairs with sᵀy ≤ 10⁻¹⁰·yᵀy are skipped, so the
+ * retried along −g; a failed steepest step ends the run). Without curvature pairs the first trial changes no
+ * variable by more than 1. Pairs with sᵀy ≤ 10⁻¹⁰·yᵀy are skipped, so the
  * metric stays positive definite without a Wolfe search. Stops after {@code maxIterations} accepted steps,
  * when the projected gradient's largest entry is below {@code pgtol}, or when the relative decrease of f is below
  * {@code ftol} (scipy's defaults: 1e-5 and 2.2e-9). It is simpler than L-BFGS-B's Cauchy point and subspace
@@ -149,10 +150,10 @@ public final class BoxLbfgs {
             dir = direction();
         }
         backtracks = 0;
-        if (pairs.isEmpty()) { // no curvature known: a step of unit length along the (free) gradient
-            double norm = 0;
-            for (float v : dir) norm += (double) v * v;
-            step = norm > 0 ? 1 / Math.sqrt(norm) : 1;
+        if (pairs.isEmpty()) { // no curvature known: the largest change is 1 (scipy's unit norm is invisible in f32 over many pixels)
+            double max = 0;
+            for (float v : dir) max = Math.max(max, Math.abs(v));
+            step = max > 0 ? 1 / max : 1;
         } else {
             step = 1;
         }

@@ -142,7 +142,8 @@ public final class Reconstructor {
         int m = b1 - b0;
         float[][] box = space.bounds(size, size);
         BoxLbfgs[] o = new BoxLbfgs[m];
-        for (int j = 0; j < m; j++) o[j] = BoxLbfgs.withDefaults(start(b0 + j, size), box[0], box[1], opt.iterations());
+        // tolerances off: the loss has no natural scale, so the run is the iteration count (scipy: gtol = ftol = 0)
+        for (int j = 0; j < m; j++) o[j] = new BoxLbfgs(start(b0 + j, size), box[0], box[1], 10, opt.iterations(), 0, 0);
         for (int round = 0; ; round++) {
             double total = 0;
             boolean any = false;
