@@ -36,6 +36,7 @@ import java.io.UncheckedIOException;
                 RidgeCommand.class,
                 BenchCommand.class,
                 NetsCommand.class,
+                DirCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

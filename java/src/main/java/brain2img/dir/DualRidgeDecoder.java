@@ -42,6 +42,7 @@ public final class DualRidgeDecoder {
     /**
      * Decomposes the kernels of x (n, p): one per CV fold and one of all rows.
      *
+     * @param k      CV folds; 0 when only {@link #predict} is needed (alphas chosen before)
      * @param groups one group per row (folds are cut over groups in order of first appearance), or null
      */
     public DualRidgeDecoder(DenseLinAlg la, Tensor x, double[] alphas, int k, int[] groups) {
@@ -53,8 +54,8 @@ public final class DualRidgeDecoder {
         this.p = x.dimInt(1);
         this.alphas = alphas.clone();
         double[] xv = x.toDoubleArray();
-        int[] fold = Folds.assign(n, k, groups);
-        folds = new Fold[k];
+        int[] fold = k > 0 ? Folds.assign(n, k, groups) : null;
+        folds = new Fold[k]; // k = 0: prediction only (alphas already chosen)
         for (int f = 0; f < k; f++) folds[f] = decompose(xv, rowsOf(fold, f, false), rowsOf(fold, f, true), null);
         int[] rows = new int[n];
         Arrays.setAll(rows, i -> i);
