@@ -20,10 +20,12 @@ import java.util.Arrays;
  * i.e. the decoded features are weighted sums of the training images' features, computed one block of units
  * at a time from a {@link FeatureSource}.
  *
- * <p>Memory (f64), with n trials, p voxels, K folds, n_te ≈ n/K, blocks of b units and A alphas:
- * n·p (X_c) + 2n² (K, E) + K·(n_tr² + n_te·n_tr) (fold eigenvectors and held-out projections) + b·(3n + 2n_te)
- * + 8·A·b. At NSD size (n = 8,859, p = 15,724, K = 5, b = 512) ≈ 1.11 + 1.26 + 2.51 + 0.06 ≈ 4.9 GB
- * ({@link #peakBytes}).
+ * <p>Memory (f64), with n rows, p voxels, K folds, n_te ≈ n/K, blocks of b units and A alphas:
+ * 2·n·p (the responses and X_c) + n_tr·p (a fold's standardised rows, transient) + 2n² (K, E) +
+ * K·(n_tr² + n_te·n_tr) (fold eigenvectors and held-out projections) + b·(3n + 2n_te) + A·b.
+ * At NSD size (n = 8,859 training images, p = 15,724, K = 5, b = 512): 6.5 GiB ({@link #peakBytes}), plus the
+ * caller's f32 responses (0.52 GiB). On NSD's 24,980 single trials the K·n_tr² term alone is 16 GiB: fit on
+ * image-averaged responses there.
  */
 public final class DualRidgeDecoder {
     public static final int BLOCK = 512;
@@ -153,7 +155,7 @@ public final class DualRidgeDecoder {
     /** Estimated peak heap in bytes; see the class comment. */
     public static long peakBytes(long n, long p, int k, long b, int alphas) {
         long nTe = (n + k - 1) / k, nTr = n - n / k;
-        return 8 * (n * p + 2 * n * n + k * (nTr * nTr + nTe * nTr) + b * (3 * n + 2 * nTe)) + 8L * alphas * b;
+        return 8 * (2 * n * p + nTr * p + 2 * n * n + k * (nTr * nTr + nTe * nTr) + b * (3 * n + 2 * nTe)) + 8L * alphas * b;
     }
 
     // ---------------------------------------------------------------- helpers

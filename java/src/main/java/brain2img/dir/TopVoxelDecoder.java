@@ -20,7 +20,7 @@ import java.util.Arrays;
  *
  * <p>Memory (f64): n·p (X_z) + p² (G) + per block of b units: n·b (Y) + p·b (X_zᵀY) + b·k (indices and
  * weights) + threads·k² (Cholesky scratch). At NSD size (n = 8,859 trials, p = 15,724 voxels, k = 500,
- * b = 512) that is 1.11 + 1.98 + 0.10 GB ≈ 3.2 GB ({@link #peakBytes}).
+ * b = 512) that is 3.0 GiB ({@link #peakBytes}), plus the caller's f32 responses (0.52 GiB).
  */
 public final class TopVoxelDecoder {
     public static final int DEFAULT_VOXELS = 500;
