@@ -38,6 +38,7 @@ import java.io.UncheckedIOException;
                 BenchCommand.class,
                 EncodeCommand.class,
                 NetsCommand.class,
+                DirCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
