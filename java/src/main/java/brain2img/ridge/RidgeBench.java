@@ -106,8 +106,8 @@ public final class RidgeBench {
 
     /**
      * FLOPs of {@link RidgeCV#fit} with the AUTO solver, fold sizes as numpy.array_split. Primal (p ≤ every n_train):
-     * moments XᵀX, XᵀY once; per fold the held-out moments, per alpha a Cholesky factorisation, its solve for the
-     * held-out rows and the predictions; the refit's factorisations (at most one per alpha) and solves for all targets.
+     * per training set XᵀX and XᵀY; per fold and alpha a Cholesky factorisation, its solve for the held-out rows and
+     * the predictions; the refit's factorisations (at most one per alpha) and solves for all targets.
      * Kernel form: per fold the Gram matrix, its eigendecomposition, the projections and predictions; then the refit.
      */
     public static double engineFlops(double n, double p, double t, double na, int k) {
@@ -117,7 +117,7 @@ public final class RidgeBench {
         for (int f = 0; f < k; f++) {
             double nTe = Folds.partSize((int) n, k, f), nTr = n - nTe;
             if (primal) {
-                total += 2 * nTe * p * p + 2 * nTe * p * t + na * (p * p * p / 3 + 2 * p * p * nTe + 2 * nTe * p * t);
+                total += 2 * nTr * p * p + 2 * nTr * p * t + na * (p * p * p / 3 + 2 * p * p * nTe + 2 * nTe * p * t);
             } else {
                 total += 2 * nTr * nTr * p + 9 * nTr * nTr * nTr + 2 * nTe * nTr * p + 2 * nTe * nTr * nTr
                         + 2 * nTr * nTr * t + 2 * nTe * nTr * t * na;
