@@ -128,7 +128,7 @@ class RidgeCommandTest {
         }
         String out = buf.toString();
         assertEquals(0, r.code, r.err + out);
-        assertTrue(out.contains("ridge fit (one eigendecomposition per fold)") && out.contains("GFLOP/s"), out);
+        assertTrue(out.contains("ridge fit: ") && out.contains("GFLOP/s") && out.contains("reference (Cholesky per fold and alpha)"), out);
         assertTrue(out.contains("chosen alphas agree on 24 of 24 targets"), out);
     }
 
