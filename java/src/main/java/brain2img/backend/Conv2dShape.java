@@ -25,7 +25,7 @@ public record Conv2dShape(int batch, int channels, int height, int width, int ou
     public static Conv2dShape of(Tensor x, Tensor w, int groups, int sh, int sw, int pt, int pb, int pl, int pr) {
         if (x.rank() != 4 || w.rank() != 4 || groups < 1 || w.dim(1) * groups != x.dim(1) || w.dim(0) % groups != 0) {
             throw new IllegalArgumentException("conv2d: input " + x.shapeString() + " and weight " + w.shapeString()
-                    + " must be (B,C,H,W) and (O,C/" + groups + ",kh,kw) with O divisible by " + groups);
+                    + " must be (B,C,H,W) and " + (groups == 1 ? "(O,C,kh,kw)" : "(O,C/" + groups + ",kh,kw) with O divisible by " + groups));
         }
         int bsz = x.dimInt(0), ch = x.dimInt(1), hh = x.dimInt(2), ww = x.dimInt(3);
         int oc = w.dimInt(0), kh = w.dimInt(2), kw = w.dimInt(3);

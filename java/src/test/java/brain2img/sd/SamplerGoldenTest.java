@@ -69,9 +69,10 @@ class SamplerGoldenTest {
 
     /**
      * The conditioning behind item 1's bound: moving the initial noise by one float32 rounding (relative 2^-24,
-     * a random sign per element) moves item 1's result by more than 5e-5 relative and over 30 times what it does
-     * to item 0 (measured: 3.7e-4 vs 2.4e-6 at 512-bit, 1.5e-4 vs 2.1e-6 at 256-bit) — a float32 rounding
-     * difference anywhere upstream is amplified alike.
+     * a random sign per element) moves item 1's result by more than 5e-5 relative and over 10 times what it does
+     * to item 0 (measured: 3.7e-4 vs 2.4e-6 at 512-bit, 1.5e-4 vs 2.1e-6 at 256-bit; 6.4e-5 vs 2.4e-6 at 512-bit
+     * after the small-m GEMM path changed the rounding of the one-row products) — a float32 rounding difference
+     * anywhere upstream is amplified alike, by an amount that itself depends on the rounding.
      */
     @Test
     void txt2imgItem1IsIllConditioned() {
@@ -84,7 +85,7 @@ class SamplerGoldenTest {
             double item0 = relErr(b.slice(0, 1).toFloatArray(), a.slice(0, 1).toFloatArray());
             double item1 = relErr(b.slice(1, 2).toFloatArray(), a.slice(1, 2).toFloatArray());
             System.out.printf("txt2img one-ulp noise change: item 0 moves %.2e, item 1 moves %.2e%n", item0, item1);
-            assertTrue(item1 > 5e-5 && item1 > 30 * item0, String.format("item 0 %.2e, item 1 %.2e", item0, item1));
+            assertTrue(item1 > 5e-5 && item1 > 10 * item0, String.format("item 0 %.2e, item 1 %.2e", item0, item1));
         }
     }
 
