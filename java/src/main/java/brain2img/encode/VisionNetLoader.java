@@ -15,6 +15,6 @@ public interface VisionNetLoader {
     VisionNet open(String arch, Path weights, Path config, Backend backend);
 
     VisionNetLoader NONE = (arch, weights, config, backend) -> {
-        throw new IllegalArgumentException("net: spaces need the vision networks (not in this build)");
+        throw new IllegalArgumentException("net: spaces need a vision-network loader, and this caller gave none");
     };
 }
