@@ -12,14 +12,22 @@ import jdk.incubator.vector.VectorSpecies;
 import java.util.Arrays;
 
 /**
- * The reference backend: pure Java, Vector API inner loops (scalar fallback with
- * {@code -Dbrain2img.vector=false}), parallel over the cores of the common fork-join pool.
+ * The reference backend: Java, Vector API inner loops (scalar fallback with
+ * {@code -Dbrain2img.vector=false}), parallel over the cores of the common fork-join pool; large GEMMs and
+ * convolutions by a system OpenBLAS where one is installed ({@code -Dbrain2img.blas=off}: all pure Java).
  * Every result is a heap f32 tensor.
  */
 public final class CpuBackend implements Backend {
 
     /** The instance other backends' host fallbacks compute with (the CPU backend holds no state). */
     static final CpuBackend HOST = new CpuBackend();
+
+    /**
+     * The system OpenBLAS where one is installed (and not {@code -Dbrain2img.blas=off}): it does the GEMMs of more
+     * than {@link CpuGemm#SMALL_M} rows and the convolutions' im2col products, several times faster than our
+     * Vector-API kernel; without it (or switched off) the pure-Java GEMM, which the tests also run, does them.
+     */
+    private static final OpenBlas BLAS = OpenBlas.system().orElse(null);
 
     /** Upper bound on floats in one im2col buffer (128 MiB), so big convolutions are done in row bands. */
     private static final long IM2COL_LIMIT = 32L << 20;
@@ -30,7 +38,8 @@ public final class CpuBackend implements Backend {
     @Override
     public String describe() {
         return "cpu: " + Parallel.threads() + " threads, "
-                + (CpuGemm.VECTOR ? "Vector API " + CpuGemm.SPECIES.vectorBitSize() + "-bit" : "scalar (Vector API off)");
+                + (CpuGemm.VECTOR ? "Vector API " + CpuGemm.SPECIES.vectorBitSize() + "-bit" : "scalar (Vector API off)")
+                + (BLAS != null ? ", GEMM by OpenBLAS (" + BLAS.library() + ")" : ", pure-Java GEMM");
     }
 
     // ------------------------------------------------------------------ gemm
@@ -50,6 +59,11 @@ public final class CpuBackend implements Backend {
             if (m <= CpuGemm.SMALL_M) {
                 // a few rows (a linear layer on one image): B is streamed once, never packed
                 CpuGemm.smallM(transA, transB, m, n, k, alpha, af, ao, lda, bf, Math.toIntExact(bOff + bi * strideB), ldb,
+                        beta, cf, co, ldc);
+                continue;
+            }
+            if (BLAS != null) {
+                BLAS.sgemm(transA, transB, m, n, k, alpha, af, ao, lda, bf, Math.toIntExact(bOff + bi * strideB), ldb,
                         beta, cf, co, ldc);
                 continue;
             }
@@ -109,10 +123,15 @@ public final class CpuBackend implements Backend {
                         continue;
                     }
                     for (int r0 = 0; r0 < ho; r0 += bandRows) {
-                        int rows = Math.min(bandRows, ho - r0);
-                        float[] packed = im2colPacked(xf, xBase, cg, hh, ww, kh, kw, sh, sw, pt, pl, r0, rows, wo);
-                        // out[:, r0*wo .. +rows*wo] = W_g (og×ckk) · col (ckk×rows*wo), written with ldc = ho*wo
-                        gemmPacked(false, og, rows * wo, ckk, 1f, wf, wBase, ckk, packed, 0f, of, oBase + r0 * wo, ho * wo);
+                        int rows = Math.min(bandRows, ho - r0), cols = rows * wo;
+                        // out[:, r0*wo .. +cols] = W_g (og×ckk) · col (ckk×cols), written with ldc = ho*wo
+                        if (BLAS != null) {
+                            float[] col = im2col(xf, xBase, cg, hh, ww, kh, kw, sh, sw, pt, pl, r0, rows, wo, cols);
+                            BLAS.sgemm(false, false, og, cols, ckk, 1f, wf, wBase, ckk, col, 0, cols, 0f, of, oBase + r0 * wo, ho * wo);
+                        } else {
+                            float[] packed = im2col(xf, xBase, cg, hh, ww, kh, kw, sh, sw, pt, pl, r0, rows, wo, CpuGemm.NR);
+                            gemmPacked(false, og, cols, ckk, 1f, wf, wBase, ckk, packed, 0f, of, oBase + r0 * wo, ho * wo);
+                        }
                     }
                 }
             }
@@ -188,13 +207,14 @@ public final class CpuBackend implements Backend {
 
     /**
      * The im2col matrix (ckk × rows·wo: one row per (channel, kernel offset), one column per output pixel of
-     * the band) written straight into the GEMM's packed-B layout, so it is never copied a second time.
+     * the band) in panels of {@code nr} columns: {@code nr = CpuGemm.NR} writes the packed-B layout of our GEMM
+     * directly (never copied a second time), {@code nr = rows·wo} the plain row-major matrix BLAS takes.
      * Taps in the padding stay zero.
      */
-    private static float[] im2colPacked(float[] x, int xBase, int ch, int hh, int ww, int kh, int kw, int sh, int sw,
-                                        int pt, int pl, int r0, int rows, int wo) {
-        int nr = CpuGemm.NR, ckk = ch * kh * kw, panelSize = ckk * nr;
-        float[] packed = new float[CpuGemm.panels(rows * wo) * panelSize];
+    private static float[] im2col(float[] x, int xBase, int ch, int hh, int ww, int kh, int kw, int sh, int sw,
+                                  int pt, int pl, int r0, int rows, int wo, int nr) {
+        int ckk = ch * kh * kw, panelSize = ckk * nr;
+        float[] packed = new float[Math.toIntExact((long) ((rows * wo + nr - 1) / nr) * panelSize)];
         Parallel.forRange(ch, 1, (c0, c1) -> {
             for (int c = c0; c < c1; c++) {
                 for (int i = 0; i < kh; i++) {

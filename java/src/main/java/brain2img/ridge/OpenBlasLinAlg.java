@@ -1,5 +1,6 @@
 package brain2img.ridge;
 
+import brain2img.backend.OpenBlas;
 import brain2img.tensor.DType;
 import brain2img.tensor.Tensor;
 
@@ -10,75 +11,50 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.util.List;
 import java.util.Optional;
 
 /**
- * Dense linear algebra from a system OpenBLAS (and its LAPACK) through the FFM API: {@code cblas_sgemm},
- * {@code cblas_dgemm} (row-major, called on the Java heap arrays directly as critical downcalls),
- * {@code dsyevd_} (divide and conquer, on a native copy) and {@code dpotrf_}/{@code dpotrs_} (Cholesky solves, on
- * the heap arrays). Found by {@link #load()}; absent libraries
- * leave the pure-Java implementation in charge. {@code -Dbrain2img.blas=off} disables it,
- * {@code -Dbrain2img.blas=/path/libopenblas.so} picks a library.
+ * Dense linear algebra from a system OpenBLAS (and its LAPACK) through the FFM API: the GEMMs of
+ * {@link OpenBlas} (row-major, on the Java heap arrays directly), {@code dsyevd_} (divide and conquer, on a native
+ * copy) and {@code dpotrf_}/{@code dpotrs_} (Cholesky solves, on the heap arrays), bound from the same library.
+ * Found by {@link #load()}; absent libraries leave the pure-Java implementation in charge ({@code -Dbrain2img.blas}
+ * as {@link OpenBlas} reads it).
  */
 final class OpenBlasLinAlg extends CpuDenseLinAlg {
-    private static final int ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
     private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
     private static final ValueLayout A = ValueLayout.ADDRESS;
 
-    private final String library;
-    private final MethodHandle sgemm, dgemm, dsyevd, dpotrf, dpotrs, getThreads, setThreads;
+    private final OpenBlas blas;
+    private final MethodHandle dsyevd, dpotrf, dpotrs;
 
-    private OpenBlasLinAlg(String library, MethodHandle sgemm, MethodHandle dgemm, MethodHandle dsyevd,
-                           MethodHandle dpotrf, MethodHandle dpotrs, MethodHandle getThreads, MethodHandle setThreads) {
-        this.library = library;
-        this.getThreads = getThreads;
-        this.setThreads = setThreads;
+    private OpenBlasLinAlg(OpenBlas blas, MethodHandle dsyevd, MethodHandle dpotrf, MethodHandle dpotrs) {
+        this.blas = blas;
+        this.dsyevd = dsyevd;
         this.dpotrf = dpotrf;
         this.dpotrs = dpotrs;
-        this.sgemm = sgemm;
-        this.dgemm = dgemm;
-        this.dsyevd = dsyevd;
     }
 
-    /** The OpenBLAS binding, or empty (with no error) where no usable library is installed. */
+    /** The OpenBLAS binding, or empty (with no error) where no usable library (with LAPACK) is installed. */
     static Optional<DenseLinAlg> load() {
-        String prop = System.getProperty("brain2img.blas", "");
-        if (prop.equals("off")) return Optional.empty();
-        List<String> names = prop.isEmpty() ? List.of("libopenblas.so.0", "libopenblas.so") : List.of(prop);
+        Optional<OpenBlas> found = OpenBlas.system();
+        if (found.isEmpty()) return Optional.empty();
+        SymbolLookup lib = found.get().lookup();
+        Optional<MemorySegment> ev = lib.find("dsyevd_"), pf = lib.find("dpotrf_"), ps = lib.find("dpotrs_");
+        if (ev.isEmpty() || pf.isEmpty() || ps.isEmpty()) return Optional.empty();
         Linker linker = Linker.nativeLinker();
-        for (String name : names) {
-            try {
-                SymbolLookup lib = SymbolLookup.libraryLookup(name, Arena.global());
-                Optional<MemorySegment> sg = lib.find("cblas_sgemm"), dg = lib.find("cblas_dgemm"), ev = lib.find("dsyevd_"),
-                        pf = lib.find("dpotrf_"), ps = lib.find("dpotrs_"),
-                        gt = lib.find("openblas_get_num_threads"), st = lib.find("openblas_set_num_threads");
-                if (sg.isEmpty() || dg.isEmpty() || ev.isEmpty() || pf.isEmpty() || ps.isEmpty() || gt.isEmpty() || st.isEmpty()) continue;
-                Linker.Option critical = Linker.Option.critical(true);
-                FunctionDescriptor sgd = FunctionDescriptor.ofVoid(I, I, I, I, I, I, ValueLayout.JAVA_FLOAT, A, I, A, I,
-                        ValueLayout.JAVA_FLOAT, A, I);
-                FunctionDescriptor dgd = FunctionDescriptor.ofVoid(I, I, I, I, I, I, ValueLayout.JAVA_DOUBLE, A, I, A, I,
-                        ValueLayout.JAVA_DOUBLE, A, I);
-                // dsyevd_(jobz, uplo, n, a, lda, w, work, lwork, iwork, liwork, info, len(jobz), len(uplo))
-                FunctionDescriptor evd = FunctionDescriptor.ofVoid(A, A, A, A, A, A, A, A, A, A, A,
-                        ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG);
-                return Optional.of(new OpenBlasLinAlg(name, linker.downcallHandle(sg.get(), sgd, critical),
-                        linker.downcallHandle(dg.get(), dgd, critical), linker.downcallHandle(ev.get(), evd),
-                        // dpotrf_(uplo, n, a, lda, info, len(uplo)); dpotrs_(uplo, n, nrhs, a, lda, b, ldb, info, len(uplo))
-                        linker.downcallHandle(pf.get(), FunctionDescriptor.ofVoid(A, A, A, A, A, ValueLayout.JAVA_LONG), critical),
-                        linker.downcallHandle(ps.get(), FunctionDescriptor.ofVoid(A, A, A, A, A, A, A, A, ValueLayout.JAVA_LONG), critical),
-                        linker.downcallHandle(gt.get(), FunctionDescriptor.of(I)),
-                        linker.downcallHandle(st.get(), FunctionDescriptor.ofVoid(I))));
-            } catch (IllegalArgumentException | UnsatisfiedLinkError | IllegalCallerException e) {
-                // not installed here, or native access not enabled: stay on pure Java
-            }
-        }
-        return Optional.empty();
+        Linker.Option critical = Linker.Option.critical(true);
+        // dsyevd_(jobz, uplo, n, a, lda, w, work, lwork, iwork, liwork, info, len(jobz), len(uplo))
+        FunctionDescriptor evd = FunctionDescriptor.ofVoid(A, A, A, A, A, A, A, A, A, A, A,
+                ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG);
+        return Optional.of(new OpenBlasLinAlg(found.get(), linker.downcallHandle(ev.get(), evd),
+                // dpotrf_(uplo, n, a, lda, info, len(uplo)); dpotrs_(uplo, n, nrhs, a, lda, b, ldb, info, len(uplo))
+                linker.downcallHandle(pf.get(), FunctionDescriptor.ofVoid(A, A, A, A, A, ValueLayout.JAVA_LONG), critical),
+                linker.downcallHandle(ps.get(), FunctionDescriptor.ofVoid(A, A, A, A, A, A, A, A, ValueLayout.JAVA_LONG), critical)));
     }
 
     @Override
     public String describe() {
-        return "OpenBLAS (" + library + ": cblas_sgemm/cblas_dgemm, LAPACK dsyevd/dpotrf/dpotrs)";
+        return "OpenBLAS (" + blas.library() + ": cblas_sgemm/cblas_dgemm, LAPACK dsyevd/dpotrf/dpotrs)";
     }
 
     @Override
@@ -90,18 +66,7 @@ final class OpenBlasLinAlg extends CpuDenseLinAlg {
             super.gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
             return;
         }
-        if (m == 0 || n == 0) return;
-        long e = dt.bytes;
-        MemorySegment as = a.segment().asSlice(aOff * e), bs = b.segment().asSlice(bOff * e), cs = c.segment().asSlice(cOff * e);
-        int ta = transA ? TRANS : NO_TRANS, tb = transB ? TRANS : NO_TRANS;
-        // BLAS wants leading dimensions ≥ 1 even for empty operands
-        int la = Math.max(1, lda), lb = Math.max(1, ldb), lc = Math.max(1, ldc);
-        try {
-            if (dt == DType.F32) sgemm.invokeExact(ROW_MAJOR, ta, tb, m, n, k, (float) alpha, as, la, bs, lb, (float) beta, cs, lc);
-            else dgemm.invokeExact(ROW_MAJOR, ta, tb, m, n, k, alpha, as, la, bs, lb, beta, cs, lc);
-        } catch (Throwable t) {
-            throw new IllegalStateException("OpenBLAS gemm failed: " + t, t);
-        }
+        blas.gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     }
 
     @Override
@@ -165,23 +130,14 @@ final class OpenBlasLinAlg extends CpuDenseLinAlg {
             if (count == 1) task.accept(0);
             return;
         }
-        int threads;
-        try {
-            threads = (int) getThreads.invokeExact();
-            setThreads.invokeExact(1);
-        } catch (Throwable t) {
-            throw new IllegalStateException("openblas_set_num_threads failed: " + t, t);
-        }
+        int threads = blas.threads();
+        blas.setThreads(1);
         try {
             brain2img.util.Parallel.forRange(count, 1, (i0, i1) -> {
                 for (int i = i0; i < i1; i++) task.accept(i);
             });
         } finally {
-            try {
-                setThreads.invokeExact(threads);
-            } catch (Throwable t) {
-                throw new IllegalStateException("openblas_set_num_threads failed: " + t, t);
-            }
+            blas.setThreads(threads);
         }
     }
 
