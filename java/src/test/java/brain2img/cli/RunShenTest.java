@@ -2,6 +2,7 @@ package brain2img.cli;
 
 import brain2img.data.MatImporter;
 import brain2img.data.Synth;
+import brain2img.dir.TinyVggCaffe;
 import brain2img.io.Json;
 import brain2img.io.Npy;
 import brain2img.tensor.Tensor;
@@ -83,10 +84,33 @@ class RunShenTest {
         Path data = tmp.resolve("digits"), out = tmp.resolve("run");
         MatImporter.run(new MatImporter.Options(mat, MatImporter.X_TRAIN, MatImporter.X_TEST, MatImporter.STIM_TRAIN, MatImporter.STIM_TEST,
                 null, true), data);
-        MainTest.Run r = run(shen(data, out, config()));
+        List<String> args = new java.util.ArrayList<>(List.of(shen(data, out, config())));
+        args.addAll(List.of("--decoder", "ridgecv")); // the dual-form decoder, whose permuted-fit null predicts from deranged training targets
+        MainTest.Run r = run(args.toArray(String[]::new));
         assertEquals(0, r.code(), r.err());
         checkRun(out.resolve("shen"), 10);
         assertFalse(r.out().contains("report: with method 1"), "no method 1 in this run folder");
+    }
+
+    @Test
+    void generatorAddsXDirDgnFromTheSameDecodedFeatures() throws Exception {
+        Path data = tmp.resolve("synth"), out = tmp.resolve("run");
+        Synth.generate(data, Synth.Options.of(30, 100, 2).withImageSize(SIDE)); // 27 training, 3 test images
+        Path g = tmp.resolve("deepsim_tiny.safetensors");
+        Files.copy(getClass().getResourceAsStream("/brain2img/dir/deepsim_tiny.safetensors"), g);
+        // Caffe names at the network's own 224² (its fc6 reads pool5 flattened); fc7 bounds the generator's latent
+        MainTest.Run r = run("run", "--method", "shen", "--data", data.toString(), "--out", out.toString(), "--config", config().toString(),
+                "--arch", "vgg19-caffe", "--weights", TinyVggCaffe.write(tmp.resolve("vgg_caffe.safetensors")).toString(), "--layers", "conv1_1,conv3_1,fc7",
+                "--generator", g.toString(), "--iterations", "3");
+        assertEquals(0, r.code(), r.err());
+        Tensor dgn = Npy.read(out.resolve("shen/recon/X_dir_dgn.npy")), dir = Npy.read(out.resolve("shen/recon/X_dir.npy"));
+        assertArrayEquals(new long[]{3, 1, 3, 224, 224}, dgn.shape());
+        assertFalse(Arrays.equals(dgn.toFloatArray(), dir.toFloatArray()), "the generator's pictures are its own");
+        JsonNode m = Json.read(out.resolve("shen/metrics.json"));
+        for (String nl : List.of("shuffled", "permuted_fit", "train_mean", "nearest_train")) {
+            assertTrue(m.path("X_dir_dgn").path("pixcorr").path("p_value").path(nl).isNumber(), "X_dir_dgn p-value against " + nl);
+        }
+        assertTrue(Files.readString(out.resolve("shen/report.html")).contains("Metrics: X_dir_dgn"));
     }
 
     @Test
@@ -142,6 +166,9 @@ class RunShenTest {
         for (String nl : List.of("shuffled", "permuted_fit", "train_mean")) assertFalse(Arrays.equals(recon.get("X_dir"), recon.get(nl)), "X_dir equals " + nl);
         // from the images' own features the optimiser moves towards the images: the ceiling beats the mean-grey start
         double ceiling = m.path("nulls").path("ceiling").path("pixcorr").path("mean").asDouble();
+        System.out.printf(java.util.Locale.ROOT, "%s: PixCorr X_dir %.3f, ceiling %.3f, shuffled %.3f, train_mean %.3f; two-way X_dir %.3f%n", shen,
+                m.path("X_dir").path("pixcorr").path("mean").asDouble(), ceiling, m.path("nulls").path("shuffled").path("pixcorr").path("mean").asDouble(),
+                m.path("nulls").path("train_mean").path("pixcorr").path("mean").asDouble(), m.path("X_dir").path("twoway_pixel").path("mean").asDouble());
         assertTrue(ceiling > 0.3, "ceiling PixCorr " + ceiling + " (the constant start image has 0)");
         return testImages;
     }
