@@ -4,6 +4,7 @@ import brain2img.backend.Backend;
 import brain2img.pipeline.Pipeline;
 import brain2img.pipeline.Planner;
 import brain2img.pipeline.RunConfig;
+import brain2img.pipeline.ShenPipeline;
 import brain2img.pipeline.Stages;
 import brain2img.vision.VisionNets;
 import picocli.CommandLine.Command;
@@ -129,10 +130,12 @@ public final class PipelineCommands {
 
         /** True when every stage through {@link #stage()} ran (false: a shard left units to others). */
         boolean complete;
+        /** The config the stages ran with. */
+        RunConfig cfg;
 
         @Override
         public Integer call() throws IOException {
-            RunConfig cfg = run.resolve();
+            cfg = run.resolve();
             try (Backend be = device.open();
                  Stages p = Stages.create(cfg, be, System.out::println, (arch, weights, config) -> VisionNets.open(arch, weights, config, be))) {
                 if (run.force) p.invalidate();
@@ -218,7 +221,8 @@ public final class PipelineCommands {
         @Override
         public Integer call() throws IOException {
             int rc = super.call();
-            if (complete) System.out.println("wrote " + run.out.resolve("metrics.json") + " and " + run.out.resolve("report.html"));
+            Path results = cfg.method().shen() ? ShenPipeline.folder(cfg) : run.out;
+            if (complete) System.out.println("wrote " + results.resolve("metrics.json") + " and " + results.resolve("report.html"));
             return rc;
         }
     }

@@ -73,7 +73,6 @@ public record RunConfig(Path data, Path out, String targets, Path weights, int s
         public Method withOptimizer(String o) { return new Method(name, arch, layers, decoder, generator, o, iterations, size, voxels); }
         public Method withIterations(int i) { return new Method(name, arch, layers, decoder, generator, optimizer, i, size, voxels); }
         public Method withSize(int s) { return new Method(name, arch, layers, decoder, generator, optimizer, iterations, s, voxels); }
-        public Method withVoxels(int v) { return new Method(name, arch, layers, decoder, generator, optimizer, iterations, size, v); }
     }
 
     /** Half-decade grid 10^0 … 10^6: z-scored voxels with a few hundred trials land inside it. */

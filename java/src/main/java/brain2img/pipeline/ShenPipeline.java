@@ -90,8 +90,13 @@ public final class ShenPipeline implements Stages {
         this.log = log;
         this.nets = nets;
         this.run = new RunFolder(cfg, log);
-        this.own = new RunFolder(cfg.withOut(cfg.out().resolve("shen")), log);
+        this.own = new RunFolder(cfg.withOut(folder(cfg)), log);
         this.stamps = own.stamps;
+    }
+
+    /** RUN/shen: where this method's outputs go. */
+    public static Path folder(RunConfig cfg) {
+        return cfg.out().resolve("shen");
     }
 
     @Override
@@ -130,8 +135,8 @@ public final class ShenPipeline implements Stages {
         VisionNet n = net();
         int side = side();
         log.accept("features: " + cfg.method().arch() + " at " + side + "², " + layers().size() + " layers");
-        DirRun.extract(n, ds, trainIds, layers(), own.f("features/train"), side, BATCH, s -> log.accept("features: " + s));
-        DirRun.extract(n, ds, testIds, layers(), own.f("features/test"), side, BATCH, s -> log.accept("features: " + s));
+        DirRun.extract(n, ds, trainIds, layers(), own.f("features/train"), side, BATCH, log);
+        DirRun.extract(n, ds, testIds, layers(), own.f("features/test"), side, BATCH, log);
         Npy.write(own.f("features/train_ids.npy"), Tensor.ofInts(trainIds, trainIds.length));
         Npy.write(own.f("features/test_ids.npy"), Tensor.ofInts(testIds, testIds.length));
         stamps.write("features", key);
@@ -146,11 +151,10 @@ public final class ShenPipeline implements Stages {
         log.accept(String.format(Locale.ROOT, "fit: %s decoders, %d training trials × %d voxels (%s), %d layers", cfg.method().decoder(),
                 in.train().dim(0), in.train().dim(1), own.roiName(RunFolder.ALL_VOXELS), layers().size()));
         DirRun.Settings s = settings();
-        DirRun.fitDecoders(s, own.f("features/train"), real, real.resolve("dir.json"), in.train(), in.pairs().targetRow(), in.groups(), layers(),
-                m -> log.accept("fit " + m));
+        DirRun.fitDecoders(s, own.f("features/train"), real, real.resolve("dir.json"), in.train(), in.pairs().targetRow(), in.groups(), layers(), log);
         log.accept("fit: permuted-fit null (training images deranged)");
         DirRun.fitDecoders(s, own.f("features/train"), permuted, permuted.resolve("dir.json"), in.train(), in.pairs().permutedRow(), in.groups(), layers(),
-                m -> log.accept("fit (permuted) " + m));
+                m -> log.accept("(permuted) " + m));
         stamps.write("fit", key);
         return true;
     }

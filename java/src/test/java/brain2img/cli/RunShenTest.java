@@ -50,6 +50,7 @@ class RunShenTest {
         int n = checkRun(out.resolve("shen"), 6);
         assertTrue(r.out().contains("render: X_dir test images 0..5"), r.out());
         assertTrue(r.out().contains("report: with method 1 (pixels)"), r.out());
+        assertTrue(r.out().contains("wrote " + out.resolve("shen/metrics.json") + " and " + out.resolve("shen/report.html")), r.out());
 
         // side by side: both methods' reconstructions and metric rows, each labelled by its method
         String html = Files.readString(out.resolve("shen/report.html"));
