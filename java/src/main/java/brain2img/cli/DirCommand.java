@@ -4,6 +4,7 @@ import brain2img.backend.Backend;
 import brain2img.dir.DeepSimGenerator;
 import brain2img.dir.DirRun;
 import brain2img.dir.FeatureLoss;
+import brain2img.dir.PixelSpace;
 import brain2img.dir.Reconstructor;
 import brain2img.io.FormatException;
 import brain2img.io.Images;
@@ -200,17 +201,10 @@ public final class DirCommand {
 
         private static void writePngs(VisionNet.InputSpace sp, Tensor x, Path dir) throws IOException {
             int n = x.dimInt(0), h = x.dimInt(2), w = x.dimInt(3), plane = h * w;
-            float[] v = x.toFloatArray();
+            float[] rgb = PixelSpace.rgb01(sp, x.toFloatArray(), plane);
             for (int i = 0; i < n; i++) {
                 float[] img = new float[3 * plane];
-                for (int c = 0; c < 3; c++) {
-                    int src = sp.bgr255() ? 2 - c : c;
-                    for (int j = 0; j < plane; j++) {
-                        float e = v[(i * 3 + src) * plane + j];
-                        float rgb01 = sp.bgr255() ? (e + sp.mean()[src]) / 255f : e * sp.std()[src] + sp.mean()[src];
-                        img[c * plane + j] = 2 * Math.max(0, Math.min(1, rgb01)) - 1;
-                    }
-                }
+                for (int j = 0; j < img.length; j++) img[j] = 2 * rgb[i * 3 * plane + j] - 1; // Images wants [-1,1]
                 Images.write(dir.resolve(String.format("%04d.png", i)), Tensor.of(img, 3, h, w));
             }
         }

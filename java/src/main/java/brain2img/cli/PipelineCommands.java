@@ -4,6 +4,7 @@ import brain2img.backend.Backend;
 import brain2img.pipeline.Pipeline;
 import brain2img.pipeline.Planner;
 import brain2img.pipeline.RunConfig;
+import brain2img.pipeline.ShenPipeline;
 import brain2img.pipeline.Stages;
 import brain2img.vision.VisionNets;
 import picocli.CommandLine.Command;
@@ -13,6 +14,7 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 /** The pipeline stages as commands; each runs the stages before it when they are not up to date. */
@@ -27,13 +29,29 @@ public final class PipelineCommands {
         Path out;
         @Option(names = "--targets", paramLabel = "pixels|z,c", description = "What the decoder predicts (default pixels; z,c needs Stable Diffusion weights).")
         String targets;
-        @Option(names = "--weights", paramLabel = "W", description = "Stable Diffusion weights (for --targets z,c).")
+        @Option(names = "--weights", paramLabel = "W", description = "Stable Diffusion weights (for --targets z,c); VGG19 weights (for --method shen).")
         Path weights;
+        @Option(names = "--method", paramLabel = "takagi|shen", description = "takagi (default): ridge to --targets; shen: Shen et al. 2019, VGG19 features decoded, then images optimised to match them (X_dir; X_dir_dgn with --generator), into RUN/shen/.")
+        String method;
+        @Option(names = "--arch", paramLabel = "vgg19|vgg19-caffe", description = "shen: naming and input convention of --weights (default vgg19-caffe).")
+        String arch;
+        @Option(names = "--layers", split = ",", paramLabel = "L1,L2", description = "shen: layers decoded and matched (default: Shen et al.'s 19 conv/fc layers).")
+        List<String> layers;
+        @Option(names = "--decoder", paramLabel = "top-voxels|ridgecv", description = "shen: feature decoder (default top-voxels, 500 voxels per unit: run.json dir_voxels).")
+        String decoder;
+        @Option(names = "--generator", paramLabel = "G", description = "shen: deepsim fc7 generator weights; adds X_dir_dgn (needs vgg19-caffe and fc7 among the layers).")
+        Path generator;
+        @Option(names = "--optimizer", paramLabel = "gd|lbfgs", description = "shen: pixel optimiser of X_dir and every null (default gd).")
+        String optimizer;
+        @Option(names = "--iterations", paramLabel = "N", description = "shen: optimiser iterations per image (default 200).")
+        Integer iterations;
+        @Option(names = "--dir-size", paramLabel = "S", description = "shen: side of the network input for features and reconstructions (default: the network's, 224).")
+        Integer dirSize;
         @Option(names = "--samples", paramLabel = "K", description = "Samples per image (seeds seed..seed+K-1; pixel targets are deterministic: 1).")
         Integer samples;
         @Option(names = "--seed", description = "Seed of every random choice (default 42).")
         Long seed;
-        @Option(names = "--config", paramLabel = "run.json", description = "Run settings as JSON (keys: data, targets, weights, samples, seed, pixel_size, roi, alphas, folds, bootstrap, permutations, pixel_space, nets); options given here win.")
+        @Option(names = "--config", paramLabel = "run.json", description = "Run settings as JSON (keys: data, targets, weights, samples, seed, pixel_size, roi, alphas, folds, bootstrap, permutations, pixel_space, nets; shen: method, arch, layers, decoder, generator, optimizer, iterations, dir_size, dir_voxels); options given here win.")
         Path config;
         @Option(names = "--pixel-size", paramLabel = "S", description = "Side of the pixel targets (default: the stimulus side, at most 32).")
         Integer pixelSize;
@@ -51,6 +69,19 @@ public final class PipelineCommands {
 
         public boolean force() {
             return force;
+        }
+
+        /** The method's options given here over {@code m}. */
+        private RunConfig.Method method(RunConfig.Method m) {
+            if (method != null) m = m.withName(method);
+            if (arch != null) m = m.withArch(arch);
+            if (layers != null) m = m.withLayers(layers);
+            if (decoder != null) m = m.withDecoder(decoder);
+            if (generator != null) m = m.withGenerator(generator);
+            if (optimizer != null) m = m.withOptimizer(optimizer);
+            if (iterations != null) m = m.withIterations(iterations);
+            if (dirSize != null) m = m.withSize(dirSize);
+            return m;
         }
 
         /** Defaults, then RUN/run.json of an earlier stage, then --config, then the options given. */
@@ -71,8 +102,12 @@ public final class PipelineCommands {
                 if (pixelSize != null) c = c.withPixelSize(pixelSize);
                 if (roi != null) c = c.withRoi(roi);
                 if (nets != null) c = c.withNets(nets);
+                c = c.withMethod(method(c.method()));
                 c = c.withOut(out);
                 if (c.data() == null) throw new Main.UsageException("--data DIR is required (or a run.json in " + out + " from an earlier stage)");
+                if (c.method().shen() && c.weights() == null) throw new Main.UsageException("--weights W (the VGG19 weights) is required for --method shen");
+                if (c.method().shen() && !Files.isRegularFile(c.weights())) throw new Main.UsageException("--weights: no file " + c.weights());
+                if (c.method().generator() != null && !Files.isRegularFile(c.method().generator())) throw new Main.UsageException("--generator: no file " + c.method().generator());
                 return c;
             } catch (IllegalArgumentException e) { // a bad value in the options or the config
                 throw new Main.UsageException(e.getMessage());
@@ -95,10 +130,12 @@ public final class PipelineCommands {
 
         /** True when every stage through {@link #stage()} ran (false: a shard left units to others). */
         boolean complete;
+        /** The config the stages ran with. */
+        RunConfig cfg;
 
         @Override
         public Integer call() throws IOException {
-            RunConfig cfg = run.resolve();
+            cfg = run.resolve();
             try (Backend be = device.open();
                  Stages p = Stages.create(cfg, be, System.out::println, (arch, weights, config) -> VisionNets.open(arch, weights, config, be))) {
                 if (run.force) p.invalidate();
@@ -170,7 +207,8 @@ public final class PipelineCommands {
 
     @Command(name = "run", mixinStandardHelpOptions = true, description = "Run every stage: features, fit, decode, render, evaluate, report.",
             footer = {"", "Examples:", "  brain2img run --data data/digits --out runs/digits --seed 42",
-                    "  brain2img run --data data/digits --out runs/digits --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT"})
+                    "  brain2img run --data data/digits --out runs/digits --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT",
+                    "  brain2img run --method shen --data data/digits --out runs/digits --arch vgg19-caffe --weights vgg19.safetensors --optimizer lbfgs"})
     public static final class Run extends StageCommand {
         @Mixin
         ShardOption shard;
@@ -183,7 +221,8 @@ public final class PipelineCommands {
         @Override
         public Integer call() throws IOException {
             int rc = super.call();
-            if (complete) System.out.println("wrote " + run.out.resolve("metrics.json") + " and " + run.out.resolve("report.html"));
+            Path results = cfg.method().shen() ? ShenPipeline.folder(cfg) : run.out;
+            if (complete) System.out.println("wrote " + results.resolve("metrics.json") + " and " + results.resolve("report.html"));
             return rc;
         }
     }

@@ -77,8 +77,9 @@ public final class DirRun {
         Averaged avg = ds.average(Split.TEST);
         int[] trainIds = ds.imageIds(Split.TRAIN).stream().mapToInt(Integer::intValue).toArray();
         try (VisionNet net = VisionNets.open(s.arch(), s.weights(), null, be)) {
-            extract(net, ds, trainIds, layers, run.resolve("features/train"), s.batch(), log);
-            extract(net, ds, avg.imageIds(), layers, run.resolve("features/test"), s.batch(), log);
+            int size = net.inputSpace().size();
+            extract(net, ds, trainIds, layers, run.resolve("features/train"), size, s.batch(), log);
+            extract(net, ds, avg.imageIds(), layers, run.resolve("features/test"), size, s.batch(), log);
         }
         Npy.write(run.resolve("features/train_ids.npy"), Tensor.ofInts(trainIds, trainIds.length));
         Npy.write(run.resolve("features/test_ids.npy"), Tensor.ofInts(avg.imageIds(), avg.imageIds().length));
@@ -99,9 +100,18 @@ public final class DirRun {
      * rescaling statistics; used by {@code dir fit} and by the pipeline (where targetRow may be deranged).
      */
     public static void fitDecoders(Settings s, Path run, Tensor x, int[] targetRow, int[] groups, List<String> layers, Consumer<String> log) throws IOException {
-        StoredFeatures train = new StoredFeatures(run.resolve("features/train"), layers);
+        fitDecoders(s, run.resolve("features/train"), run.resolve("models"), run.resolve("dir.json"), x, targetRow, groups, layers, log);
+    }
+
+    /**
+     * As above with the folders given: training features read from {@code features}, the models written to
+     * {@code models} and the settings with σ0 to {@code meta} (the pipeline keeps a real and a permuted-fit set).
+     */
+    public static void fitDecoders(Settings s, Path features, Path models, Path meta, Tensor x, int[] targetRow, int[] groups, List<String> layers,
+                                   Consumer<String> log) throws IOException {
+        StoredFeatures train = new StoredFeatures(features, layers);
         DenseLinAlg la = DenseLinAlg.forBackend(null);
-        Map<String, Object> meta = new LinkedHashMap<>(settingsMap(s, layers));
+        Map<String, Object> settings = new LinkedHashMap<>(settingsMap(s, layers));
         Map<String, Double> sigma0 = new LinkedHashMap<>();
         TopVoxelDecoder top = null;
         DualRidgeDecoder dual = null;
@@ -110,7 +120,7 @@ public final class DirRun {
             double[][] st = top.xStats();
             float[] xs = new float[2 * st[0].length];
             for (int j = 0; j < st[0].length; j++) { xs[j] = (float) st[0][j]; xs[st[0].length + j] = (float) st[1][j]; }
-            Npy.write(run.resolve("models/x_stats.npy"), Tensor.of(xs, 2, st[0].length));
+            Npy.write(models.resolve("x_stats.npy"), Tensor.of(xs, 2, st[0].length));
         } else {
             dual = new DualRidgeDecoder(la, x, s.alphas(), s.folds(), groups);
         }
@@ -121,11 +131,11 @@ public final class DirRun {
             float[] mean = new float[Math.toIntExact(units)];
             int block = top != null ? TopVoxelDecoder.BLOCK : DualRidgeDecoder.BLOCK;
             int k = top != null ? top.voxelsPerUnit() : 0;
-            try (NpyStream vs = top != null ? new NpyStream(run.resolve("models/" + layer + ".voxels.npy"), DType.I32, units, k) : null;
-                 NpyStream ws = top != null ? new NpyStream(run.resolve("models/" + layer + ".weights.npy"), DType.F32, units, k) : null;
-                 NpyStream ym = top != null ? new NpyStream(run.resolve("models/" + layer + ".ymean.npy"), DType.F32, units) : null;
-                 NpyStream ysd = top != null ? new NpyStream(run.resolve("models/" + layer + ".yscale.npy"), DType.F32, units) : null;
-                 NpyStream as = dual != null ? new NpyStream(run.resolve("models/" + layer + ".alpha.npy"), DType.F32, units) : null) {
+            try (NpyStream vs = top != null ? new NpyStream(models.resolve(layer + ".voxels.npy"), DType.I32, units, k) : null;
+                 NpyStream ws = top != null ? new NpyStream(models.resolve(layer + ".weights.npy"), DType.F32, units, k) : null;
+                 NpyStream ym = top != null ? new NpyStream(models.resolve(layer + ".ymean.npy"), DType.F32, units) : null;
+                 NpyStream ysd = top != null ? new NpyStream(models.resolve(layer + ".yscale.npy"), DType.F32, units) : null;
+                 NpyStream as = dual != null ? new NpyStream(models.resolve(layer + ".alpha.npy"), DType.F32, units) : null) {
                 for (long u0 = 0; u0 < units; u0 += block) {
                     int w = (int) Math.min(block, units - u0);
                     float[] img = train.block(layer, u0, u0 + w);
@@ -152,12 +162,12 @@ public final class DirRun {
                 }
                 for (NpyStream st : new NpyStream[]{vs, ws, ym, ysd, as}) if (st != null) st.commit();
             }
-            Npy.write(run.resolve("models/" + layer + ".train_mean.npy"), Tensor.of(mean, units));
+            Npy.write(models.resolve(layer + ".train_mean.npy"), Tensor.of(mean, units));
             sigma0.put(layer, std.meanStd());
             log.accept(String.format(Locale.ROOT, "fit: %s, %d units, σ0 %.4g", layer, units, sigma0.get(layer)));
         }
-        meta.put("sigma0", sigma0);
-        Json.write(run.resolve("dir.json"), meta);
+        settings.put("sigma0", sigma0);
+        Json.write(meta, settings);
     }
 
     // ---------------------------------------------------------------- decode
@@ -180,16 +190,22 @@ public final class DirRun {
 
     /** Decodes responses x (m, voxels) with the run's models into {@code out}/&lt;layer&gt;.npy, rescaled. */
     public static void decodeInto(Path run, Settings s, Tensor x, Tensor xTrain, int[] targetRow, Path out, Consumer<String> log) throws IOException {
-        JsonNode meta = Json.read(run.resolve("dir.json"));
+        decodeInto(run.resolve("features/train"), run.resolve("models"), run.resolve("dir.json"), s, x, xTrain, targetRow, out, log);
+    }
+
+    /** As above with the folders of {@link #fitDecoders(Settings, Path, Path, Path, Tensor, int[], int[], List, Consumer)}. */
+    public static void decodeInto(Path features, Path models, Path metaFile, Settings s, Tensor x, Tensor xTrain, int[] targetRow, Path out,
+                                  Consumer<String> log) throws IOException {
+        JsonNode meta = Json.read(metaFile);
         List<String> layers = new ArrayList<>();
         meta.get("layers").forEach(n -> layers.add(n.asText()));
-        StoredFeatures train = new StoredFeatures(run.resolve("features/train"), layers);
+        StoredFeatures train = new StoredFeatures(features, layers);
         int m = x.dimInt(0);
         double[] xz = null;
         Tensor z = null;
         DualRidgeDecoder dual = null;
         if (s.decoder().equals("top-voxels")) {
-            Tensor st = Npy.read(run.resolve("models/x_stats.npy"));
+            Tensor st = Npy.read(models.resolve("x_stats.npy"));
             int p = st.dimInt(1);
             double[] all = st.toDoubleArray();
             xz = TopVoxelDecoder.zscoreWith(x, Arrays.copyOfRange(all, 0, p), Arrays.copyOfRange(all, p, 2 * p));
@@ -203,16 +219,16 @@ public final class DirRun {
             long[] outShape = new long[shape.length + 1];
             outShape[0] = m;
             System.arraycopy(shape, 0, outShape, 1, shape.length);
-            float[] mean = Npy.read(run.resolve("models/" + layer + ".train_mean.npy")).toFloatArray();
+            float[] mean = Npy.read(models.resolve(layer + ".train_mean.npy")).toFloatArray();
             double sigma0 = meta.path("sigma0").path(layer).asDouble();
             Tensor vox = null, wts = null, ym = null, ysd = null, alpha = null;
             if (dual == null) {
-                vox = Npy.map(run.resolve("models/" + layer + ".voxels.npy"));
-                wts = Npy.map(run.resolve("models/" + layer + ".weights.npy"));
-                ym = Npy.map(run.resolve("models/" + layer + ".ymean.npy"));
-                ysd = Npy.map(run.resolve("models/" + layer + ".yscale.npy"));
+                vox = Npy.map(models.resolve(layer + ".voxels.npy"));
+                wts = Npy.map(models.resolve(layer + ".weights.npy"));
+                ym = Npy.map(models.resolve(layer + ".ymean.npy"));
+                ysd = Npy.map(models.resolve(layer + ".yscale.npy"));
             } else {
-                alpha = Npy.map(run.resolve("models/" + layer + ".alpha.npy"));
+                alpha = Npy.map(models.resolve(layer + ".alpha.npy"));
             }
             double[] sum = new double[m], sumSq = new double[m];
             try (NpyStream o = new NpyStream(out.resolve(layer + ".npy"), DType.F32, outShape)) {
@@ -261,13 +277,13 @@ public final class DirRun {
 
     // ---------------------------------------------------------------- features
 
-    /** Features of the given stimuli at every layer into dir/&lt;layer&gt;.npy, batch by batch. */
-    static void extract(VisionNet net, Dataset ds, int[] ids, List<String> layers, Path dir, int batch, Consumer<String> log) throws IOException {
+    /** Features of the given stimuli (resized to size²) at every layer into dir/&lt;layer&gt;.npy, batch by batch. */
+    public static void extract(VisionNet net, Dataset ds, int[] ids, List<String> layers, Path dir, int size, int batch, Consumer<String> log) throws IOException {
         Map<String, NpyStream> out = new LinkedHashMap<>();
         try {
             for (int b0 = 0; b0 < ids.length; b0 += batch) {
                 int b1 = Math.min(ids.length, b0 + batch);
-                Map<String, Tensor> f = net.features(inputs(net.inputSpace(), ds, Arrays.copyOfRange(ids, b0, b1)), layers);
+                Map<String, Tensor> f = net.features(inputs(net.inputSpace(), size, ds, Arrays.copyOfRange(ids, b0, b1)), layers);
                 for (String l : layers) {
                     Tensor t = f.get(l);
                     if (!out.containsKey(l)) {
@@ -286,9 +302,9 @@ public final class DirRun {
         log.accept("features: " + ids.length + " images → " + dir);
     }
 
-    /** Stimuli as network input (n,3,S,S): resized to the input size, then the weights' own convention. */
-    static Tensor inputs(VisionNet.InputSpace sp, Dataset ds, int[] ids) {
-        int s = sp.size(), plane = s * s;
+    /** Stimuli as network input (n,3,s,s): resized to s², then the weights' own convention. */
+    static Tensor inputs(VisionNet.InputSpace sp, int s, Dataset ds, int[] ids) {
+        int plane = s * s;
         float[] v = new float[ids.length * 3 * plane];
         for (int i = 0; i < ids.length; i++) {
             double[] rgb = Picture.of(ds.stimulus(ids[i])).rgb().resize(s, s).data();

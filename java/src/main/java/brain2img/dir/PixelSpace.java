@@ -52,4 +52,23 @@ public record PixelSpace(float[] toInput, float[] lo, float[] hi) {
     private static void scale(float[] v, int plane, float[] s) {
         for (int i = 0; i < v.length; i++) v[i] *= s[(i / plane) % 3];
     }
+
+    /**
+     * Network input (n,3,h,w) flattened → RGB in [0,1] (clipped), the same layout: the inverse of the stimulus
+     * preparation (Caffe: BGR 0–255 minus the mean; torchvision: RGB normalised by mean and std).
+     */
+    public static float[] rgb01(VisionNet.InputSpace sp, float[] input, int plane) {
+        float[] out = new float[input.length];
+        for (int i = 0; i < input.length; i += 3 * plane) {
+            for (int c = 0; c < 3; c++) {
+                int src = sp.bgr255() ? 2 - c : c;
+                for (int j = 0; j < plane; j++) {
+                    float e = input[i + src * plane + j];
+                    float v = sp.bgr255() ? (e + sp.mean()[src]) / 255f : e * sp.std()[src] + sp.mean()[src];
+                    out[i + c * plane + j] = Math.max(0, Math.min(1, v));
+                }
+            }
+        }
+        return out;
+    }
 }

@@ -6,9 +6,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -24,14 +26,60 @@ import java.util.Set;
  * @param sdSize      Stable Diffusion image side for z and sampling (Takagi: 320 → z of 4×40×40), a multiple of 8
  * @param sdSteps     DDIM steps (img2img runs the last strength·steps of them); guidance: classifier-free scale
  * @param nets        folder of the metric networks' weights (see {@code brain2img.eval.MetricNets}); null = pixel metrics only
+ * @param method      which method's stages run: method 1 ({@code takagi}: ridge to {@code targets}) or Shen et al.'s
  */
 public record RunConfig(Path data, Path out, String targets, Path weights, int samples, long seed, int pixelSize,
                         String roi, double[] alphas, int folds, int bootstrap, int permutations, int pixelSpace,
-                        int sdSize, int sdSteps, double guidance, double strength, Path nets) {
+                        int sdSize, int sdSteps, double guidance, double strength, Path nets, Method method) {
+
+    /**
+     * The method and, for {@code shen} (Shen et al. 2019, package {@code brain2img.dir}; {@code weights} are then the
+     * VGG19's), its settings.
+     *
+     * @param layers     VGG19 nodes decoded and matched; null = Shen et al.'s 19 layers of the arch
+     * @param decoder    top-voxels (with {@code voxels} per unit) or ridgecv
+     * @param generator  deepsim fc7 generator weights: also reconstruct X_dir_dgn; null = pixels only
+     * @param optimizer  gd or lbfgs, for X_dir and every null
+     * @param size       side of the network input for features and reconstructions; 0 = the network's own (224)
+     */
+    public record Method(String name, String arch, List<String> layers, String decoder, Path generator, String optimizer, int iterations,
+                         int size, int voxels) {
+        public static final String TAKAGI = "takagi", SHEN = "shen";
+
+        public Method {
+            if (!name.equals(TAKAGI) && !name.equals(SHEN)) throw new IllegalArgumentException("method must be takagi or shen, got '" + name + "'");
+            if (!arch.equals("vgg19") && !arch.equals("vgg19-caffe")) throw new IllegalArgumentException("arch must be vgg19 or vgg19-caffe, got '" + arch + "'");
+            if (!decoder.equals("top-voxels") && !decoder.equals("ridgecv")) throw new IllegalArgumentException("decoder must be top-voxels or ridgecv, got '" + decoder + "'");
+            if (!optimizer.equals("gd") && !optimizer.equals("lbfgs")) throw new IllegalArgumentException("optimizer must be gd or lbfgs, got '" + optimizer + "'");
+            if (iterations < 1) throw new IllegalArgumentException("iterations must be ≥ 1, got " + iterations);
+            if (size < 0) throw new IllegalArgumentException("dir_size must be ≥ 0, got " + size);
+            if (voxels < 1) throw new IllegalArgumentException("dir_voxels must be ≥ 1, got " + voxels);
+            layers = layers == null || layers.isEmpty() ? null : List.copyOf(layers);
+        }
+
+        static Method defaults() {
+            return new Method(TAKAGI, "vgg19-caffe", null, "top-voxels", null, "gd", 200, 0, 500);
+        }
+
+        public boolean shen() {
+            return name.equals(SHEN);
+        }
+
+        public Method withName(String n) { return new Method(n, arch, layers, decoder, generator, optimizer, iterations, size, voxels); }
+        public Method withArch(String a) { return new Method(name, a, layers, decoder, generator, optimizer, iterations, size, voxels); }
+        public Method withLayers(List<String> l) { return new Method(name, arch, l, decoder, generator, optimizer, iterations, size, voxels); }
+        public Method withDecoder(String d) { return new Method(name, arch, layers, d, generator, optimizer, iterations, size, voxels); }
+        public Method withGenerator(Path g) { return new Method(name, arch, layers, decoder, g, optimizer, iterations, size, voxels); }
+        public Method withOptimizer(String o) { return new Method(name, arch, layers, decoder, generator, o, iterations, size, voxels); }
+        public Method withIterations(int i) { return new Method(name, arch, layers, decoder, generator, optimizer, i, size, voxels); }
+        public Method withSize(int s) { return new Method(name, arch, layers, decoder, generator, optimizer, iterations, s, voxels); }
+    }
+
     /** Half-decade grid 10^0 … 10^6: z-scored voxels with a few hundred trials land inside it. */
     public static final double[] DEFAULT_ALPHAS = {1, 3.16, 10, 31.6, 100, 316, 1e3, 3.16e3, 1e4, 3.16e4, 1e5, 3.16e5, 1e6};
     static final Set<String> KEYS = Set.of("data", "out", "targets", "weights", "samples", "seed", "pixel_size", "roi", "alphas",
-            "folds", "bootstrap", "permutations", "pixel_space", "sd_size", "sd_steps", "guidance", "strength", "nets");
+            "folds", "bootstrap", "permutations", "pixel_space", "sd_size", "sd_steps", "guidance", "strength", "nets",
+            "method", "arch", "layers", "decoder", "generator", "optimizer", "iterations", "dir_size", "dir_voxels");
 
     public RunConfig {
         if (targets == null || !(targets.equals("pixels") || targets.equals("z,c"))) {
@@ -46,11 +94,12 @@ public record RunConfig(Path data, Path out, String targets, Path weights, int s
         if (sdSize < 8 || sdSize % 8 != 0) throw new IllegalArgumentException("sd_size must be a positive multiple of 8, got " + sdSize);
         if (sdSteps < 1) throw new IllegalArgumentException("sd_steps must be ≥ 1, got " + sdSteps);
         if (!(strength > 0 && strength <= 1)) throw new IllegalArgumentException("strength must be in (0,1], got " + strength);
+        if (method == null) throw new IllegalArgumentException("no method given");
         alphas = alphas.clone();
     }
 
     public static RunConfig defaults(Path data, Path out) {
-        return new RunConfig(data, out, "pixels", null, 1, 42, 0, null, DEFAULT_ALPHAS, 5, 2000, 10000, 64, 320, 50, 5, 0.8, null);
+        return new RunConfig(data, out, "pixels", null, 1, 42, 0, null, DEFAULT_ALPHAS, 5, 2000, 10000, 64, 320, 50, 5, 0.8, null, Method.defaults());
     }
 
     @Override
@@ -71,7 +120,7 @@ public record RunConfig(Path data, Path out, String targets, Path weights, int s
                     text(json, "roi", roi), json.has("alphas") ? doubles(json.get("alphas"), what) : alphas, json.path("folds").asInt(folds),
                     json.path("bootstrap").asInt(bootstrap), json.path("permutations").asInt(permutations), json.path("pixel_space").asInt(pixelSpace),
                     json.path("sd_size").asInt(sdSize), json.path("sd_steps").asInt(sdSteps), json.path("guidance").asDouble(guidance),
-                    json.path("strength").asDouble(strength), path(json, "nets", nets));
+                    json.path("strength").asDouble(strength), path(json, "nets", nets), method(json, what));
         } catch (IllegalArgumentException e) {
             throw new FormatException(what + ": " + e.getMessage(), e);
         }
@@ -101,6 +150,15 @@ public record RunConfig(Path data, Path out, String targets, Path weights, int s
         m.put("guidance", guidance);
         m.put("strength", strength);
         m.put("nets", nets == null ? null : nets.toString());
+        m.put("method", method.name());
+        m.put("arch", method.arch());
+        m.put("layers", method.layers());
+        m.put("decoder", method.decoder());
+        m.put("generator", method.generator() == null ? null : method.generator().toString());
+        m.put("optimizer", method.optimizer());
+        m.put("iterations", method.iterations());
+        m.put("dir_size", method.size());
+        m.put("dir_voxels", method.voxels());
         return m;
     }
 
@@ -108,16 +166,17 @@ public record RunConfig(Path data, Path out, String targets, Path weights, int s
         Json.write(file, toMap());
     }
 
-    public RunConfig withData(Path d) { return new RunConfig(d, out, targets, weights, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength, nets); }
-    public RunConfig withOut(Path o) { return new RunConfig(data, o, targets, weights, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength, nets); }
-    public RunConfig withTargets(String t) { return new RunConfig(data, out, t, weights, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength, nets); }
-    public RunConfig withWeights(Path w) { return new RunConfig(data, out, targets, w, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength, nets); }
-    public RunConfig withSamples(int k) { return new RunConfig(data, out, targets, weights, k, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength, nets); }
-    public RunConfig withSeed(long s) { return new RunConfig(data, out, targets, weights, samples, s, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength, nets); }
-    public RunConfig withPixelSize(int p) { return new RunConfig(data, out, targets, weights, samples, seed, p, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength, nets); }
-    public RunConfig withSd(int size, int steps) { return new RunConfig(data, out, targets, weights, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, size, steps, guidance, strength, nets); }
-    public RunConfig withNets(Path n) { return new RunConfig(data, out, targets, weights, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength, n); }
-    public RunConfig withRoi(String r) { return new RunConfig(data, out, targets, weights, samples, seed, pixelSize, r, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength, nets); }
+    public RunConfig withData(Path d) { return new RunConfig(d, out, targets, weights, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength, nets, method); }
+    public RunConfig withOut(Path o) { return new RunConfig(data, o, targets, weights, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength, nets, method); }
+    public RunConfig withTargets(String t) { return new RunConfig(data, out, t, weights, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength, nets, method); }
+    public RunConfig withWeights(Path w) { return new RunConfig(data, out, targets, w, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength, nets, method); }
+    public RunConfig withSamples(int k) { return new RunConfig(data, out, targets, weights, k, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength, nets, method); }
+    public RunConfig withSeed(long s) { return new RunConfig(data, out, targets, weights, samples, s, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength, nets, method); }
+    public RunConfig withPixelSize(int p) { return new RunConfig(data, out, targets, weights, samples, seed, p, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength, nets, method); }
+    public RunConfig withSd(int size, int steps) { return new RunConfig(data, out, targets, weights, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, size, steps, guidance, strength, nets, method); }
+    public RunConfig withNets(Path n) { return new RunConfig(data, out, targets, weights, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength, n, method); }
+    public RunConfig withMethod(Method m) { return new RunConfig(data, out, targets, weights, samples, seed, pixelSize, roi, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength, nets, m); }
+    public RunConfig withRoi(String r) { return new RunConfig(data, out, targets, weights, samples, seed, pixelSize, r, alphas, folds, bootstrap, permutations, pixelSpace, sdSize, sdSteps, guidance, strength, nets, method); }
 
     /** A stable text of the values that determine a stage's outputs (used as its cache key). */
     String key(String... fields) {
@@ -128,6 +187,20 @@ public record RunConfig(Path data, Path out, String targets, Path weights, int s
             sb.append(f).append('=').append(v instanceof double[] d ? Arrays.toString(d) : String.valueOf(v)).append(';');
         }
         return sb.toString();
+    }
+
+    /** The method's keys of a run.json over this config's method. */
+    private Method method(JsonNode j, String what) {
+        List<String> layers = method.layers();
+        if (j.has("layers")) {
+            JsonNode a = j.get("layers");
+            if (!a.isNull() && !a.isArray()) throw new FormatException(what + ": layers must be an array of node names");
+            layers = new ArrayList<>();
+            for (JsonNode n : a) layers.add(n.asText());
+        }
+        return new Method(text(j, "method", method.name()), text(j, "arch", method.arch()), layers, text(j, "decoder", method.decoder()),
+                path(j, "generator", method.generator()), text(j, "optimizer", method.optimizer()), j.path("iterations").asInt(method.iterations()),
+                j.path("dir_size").asInt(method.size()), j.path("dir_voxels").asInt(method.voxels()));
     }
 
     private static Path path(JsonNode j, String k, Path dflt) {

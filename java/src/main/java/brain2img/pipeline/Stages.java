@@ -9,7 +9,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
 
-/** The stages of one run, whatever its targets: pixels ({@link Pipeline}) or Stable Diffusion z,c ({@link SdPipeline}). */
+/**
+ * The stages of one run, whatever its method and targets: pixels ({@link Pipeline}), Stable Diffusion z,c
+ * ({@link SdPipeline}) or Shen et al.'s feature decoding and image optimisation ({@link ShenPipeline}).
+ */
 public interface Stages extends AutoCloseable {
     enum Stage { FEATURES, FIT, DECODE, RENDER, EVALUATE, REPORT }
 
@@ -71,6 +74,7 @@ public interface Stages extends AutoCloseable {
 
     /** @param nets opens the metric networks of {@code --nets} (null where the run has none) */
     static Stages create(RunConfig cfg, Backend backend, Consumer<String> log, NetSuite.Loader nets) {
+        if (cfg.method().shen()) return new ShenPipeline(cfg, backend, log, nets);
         return cfg.targets().equals("pixels") ? new Pipeline(cfg, backend, log, nets) : new SdPipeline(cfg, backend, log, nets);
     }
 

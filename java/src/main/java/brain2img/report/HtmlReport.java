@@ -48,7 +48,14 @@ public final class HtmlReport {
     private Picture[] truth = new Picture[0];
     private int[] imageIds = new int[0];
     private final List<Column> columns = new ArrayList<>();
-    private AuditResult audit;
+    /** An audit and the method it scored (null label: the only one, shown unlabelled). */
+    private record Labelled(String method, AuditResult result) {
+        String label(String name) {
+            return method == null ? name : method + ": " + name;
+        }
+    }
+
+    private final List<Labelled> audits = new ArrayList<>();
     private final Map<String, Object> settings = new LinkedHashMap<>();
 
     public HtmlReport(String title) {
@@ -72,7 +79,15 @@ public final class HtmlReport {
     }
 
     public HtmlReport audit(AuditResult result) {
-        this.audit = result;
+        return audit(null, result);
+    }
+
+    /**
+     * An audit of one method; with several, the field table holds every method's rows and each gets its own
+     * metric tables and plots (each method's p-values only against its own nulls), all labelled by method.
+     */
+    public HtmlReport audit(String method, AuditResult result) {
+        audits.add(new Labelled(method, result));
         return this;
     }
 
@@ -94,14 +109,14 @@ public final class HtmlReport {
                 .append(".num{text-align:right;font-variant-numeric:tabular-nums}.note{color:#555;font-size:13px}")
                 .append(".sig{font-weight:bold}h2{margin-top:28px}</style></head><body>\n");
         h.append("<h1>").append(esc(title)).append("</h1>\n");
-        if (audit != null) h.append("<p class=\"note\">").append(audit.images()).append(" test images. Headline numbers are means over all samples; ")
+        if (!audits.isEmpty()) h.append("<p class=\"note\">").append(audits.get(0).result().images()).append(" test images. Headline numbers are means over all samples; ")
                 .append("intervals are 95% bootstrap CIs over images; p-values are one-sided paired permutation tests against each null.</p>\n");
         grid(h);
-        if (audit != null) {
+        if (!audits.isEmpty()) {
             fieldTable(h);
-            metricTables(h);
-            plots(h);
-            bestOfK(h);
+            for (Labelled a : audits) metricTables(h, a);
+            for (Labelled a : audits) plots(h, a);
+            for (Labelled a : audits) bestOfK(h, a);
         }
         settingsTable(h);
         h.append("</body></html>\n");
@@ -168,11 +183,12 @@ public final class HtmlReport {
 
     // ---------------------------------------------------------------- metric tables
 
-    private void metricTables(StringBuilder h) {
+    private void metricTables(StringBuilder h, Labelled la) {
+        AuditResult audit = la.result();
         Map<String, Map<String, AuditResult.Summary>> all = audit.summaries();
         for (var kind : audit.kinds()) {
             Map<String, AuditResult.Summary> mine = all.get(kind.name());
-            h.append("<h2>Metrics: ").append(esc(kind.name())).append(" (").append(kind.samples()).append(kind.samples() == 1 ? " sample" : " samples")
+            h.append("<h2>Metrics: ").append(esc(la.label(kind.name()))).append(" (").append(kind.samples()).append(kind.samples() == 1 ? " sample" : " samples")
                     .append(" per image)</h2>\n<table><tr><th>metric</th><th>chance</th><th>").append(esc(kind.name())).append("</th>");
             for (var n : audit.nulls()) h.append("<th>null: ").append(esc(n.name())).append("</th>");
             h.append("</tr>\n");
@@ -222,18 +238,7 @@ public final class HtmlReport {
             h.append("<th title=\"").append(esc(Metrics.describe(c))).append("\">").append(esc(label)).append(Metrics.lowerIsBetter(c) ? " ↓" : " ↑").append("</th>");
         }
         h.append("</tr>\n");
-        List<String> rows = new ArrayList<>();
-        for (var k : audit.kinds()) rows.add(k.name());
-        for (var n : audit.nulls()) rows.add("nulls." + n.name());
-        for (String row : rows) {
-            Map<String, AuditResult.Summary> m = audit.summaries().get(row);
-            h.append("<tr><td>").append(esc(row.startsWith("nulls.") ? "null: " + row.substring(6) : row)).append("</td>");
-            for (String c : cols) {
-                AuditResult.Summary s = m.get(c);
-                h.append("<td class=\"num\">").append(s == null ? "" : fieldInterval(c, s.interval())).append("</td>");
-            }
-            h.append("</tr>\n");
-        }
+        for (Labelled la : audits) fieldRowsOf(h, la, cols);
         if (published) {
             h.append("<tr><th colspan=\"").append(cols.size() + 1).append("\">").append(esc(PublishedNsd.LABEL))
                     .append(" — other papers' numbers on NSD, not this run's</th></tr>\n");
@@ -249,8 +254,25 @@ public final class HtmlReport {
         h.append("</table>\n");
     }
 
+    /** One method's rows of the field table: its kinds, then its nulls. */
+    private static void fieldRowsOf(StringBuilder h, Labelled la, List<String> cols) {
+        AuditResult audit = la.result();
+        List<String> rows = new ArrayList<>();
+        for (var k : audit.kinds()) rows.add(k.name());
+        for (var n : audit.nulls()) rows.add("nulls." + n.name());
+        for (String row : rows) {
+            Map<String, AuditResult.Summary> m = audit.summaries().get(row);
+            h.append("<tr><td>").append(esc(la.label(row.startsWith("nulls.") ? "null: " + row.substring(6) : row))).append("</td>");
+            for (String c : cols) {
+                AuditResult.Summary s = m.get(c);
+                h.append("<td class=\"num\">").append(s == null ? "" : fieldInterval(c, s.interval())).append("</td>");
+            }
+            h.append("</tr>\n");
+        }
+    }
+
     private boolean anyEntryHas(String metric) {
-        for (var m : audit.summaries().values()) if (m.containsKey(metric)) return true;
+        for (Labelled la : audits) for (var m : la.result().summaries().values()) if (m.containsKey(metric)) return true;
         return false;
     }
 
@@ -267,13 +289,14 @@ public final class HtmlReport {
         return fieldValue(metric, i.mean()) + " <span class=\"note\">[" + fieldValue(metric, i.low()) + ", " + fieldValue(metric, i.high()) + "]</span>";
     }
 
-    private void bestOfK(StringBuilder h) {
-        h.append("<h2>Optimistic bound: best of K by ground truth</h2>\n<p class=\"note\">The best sample per image, chosen by looking at the ground truth. ")
+    private void bestOfK(StringBuilder h, Labelled la) {
+        AuditResult audit = la.result();
+        h.append("<h2>Optimistic bound: best of K by ground truth").append(la.method() == null ? "" : " (" + esc(la.method()) + ")").append("</h2>\n<p class=\"note\">The best sample per image, chosen by looking at the ground truth. ")
                 .append("Not a result: no decoder can make this choice. Shown only to expose the gap to the headline mean.</p>\n")
                 .append("<table><tr><th>kind</th><th>metric</th><th>mean over samples</th><th>best of K (optimistic)</th></tr>\n");
         for (var e : audit.bestOfK().entrySet()) {
             for (var m : e.getValue().entrySet()) {
-                h.append("<tr><td>").append(esc(e.getKey())).append("</td><td>").append(esc(m.getKey())).append("</td><td class=\"num\">")
+                h.append("<tr><td>").append(esc(la.label(e.getKey()))).append("</td><td>").append(esc(m.getKey())).append("</td><td class=\"num\">")
                         .append(interval(audit.summary(e.getKey(), m.getKey()).interval())).append("</td><td class=\"num\">")
                         .append(interval(m.getValue().interval())).append("</td></tr>\n");
             }
@@ -283,8 +306,9 @@ public final class HtmlReport {
 
     // ---------------------------------------------------------------- plots
 
-    private void plots(StringBuilder h) {
-        h.append("<h2>Per-image scores against the nulls</h2>\n");
+    private void plots(StringBuilder h, Labelled la) {
+        AuditResult audit = la.result();
+        h.append("<h2>Per-image scores against the nulls").append(la.method() == null ? "" : " (" + esc(la.method()) + ")").append("</h2>\n");
         for (var kind : audit.kinds()) {
             for (String metric : PLOTTED) {
                 double[] mine = kind.perImage().get(metric);
@@ -295,7 +319,7 @@ public final class HtmlReport {
                     double[] v = n.perImage().get(metric);
                     if (v != null) series.put("null: " + n.name(), v);
                 }
-                h.append(svgPlot(kind.name() + " — " + metric, series)).append('\n');
+                h.append(svgPlot(la.label(kind.name()) + " — " + metric, series)).append('\n');
             }
         }
     }

@@ -1,8 +1,6 @@
 package brain2img.dir;
 
 import brain2img.backend.CpuBackend;
-import brain2img.io.SafeTensors;
-import brain2img.io.WeightFile;
 import brain2img.tensor.Tensor;
 import brain2img.vision.VisionNet;
 import brain2img.vision.VisionNets;
@@ -28,18 +26,7 @@ class GeneratorReconstructionTest {
 
     @Test
     void latentOptimisationLowersTheFeatureLoss() throws Exception {
-        String[] caffe = {"conv1_1", "conv1_2", "conv2_1", "conv2_2", "conv3_1", "conv3_2", "conv3_3", "conv3_4", "conv4_1", "conv4_2",
-                "conv4_3", "conv4_4", "conv5_1", "conv5_2", "conv5_3", "conv5_4", "fc6", "fc7", "fc8"};
-        List<String> torch = ReconstructTinyVggTest.NODES;
-        Map<String, Tensor> renamed = new LinkedHashMap<>();
-        try (WeightFile f = WeightFile.open(resource("vgg_tiny.safetensors"))) {
-            for (int i = 0; i < caffe.length; i++) {
-                renamed.put(caffe[i] + ".weight", f.getF32(torch.get(i) + ".weight").copy());
-                renamed.put(caffe[i] + ".bias", f.getF32(torch.get(i) + ".bias").copy());
-            }
-        }
-        Path w = tmp.resolve("vgg_tiny_caffe.safetensors");
-        SafeTensors.write(w, renamed, Map.of());
+        Path w = TinyVggCaffe.write(tmp.resolve("vgg_tiny_caffe.safetensors"));
         CpuBackend be = new CpuBackend();
         try (VisionNet net = VisionNets.open("vgg19-caffe", w, null, be);
              DeepSimGenerator g = new DeepSimGenerator(resource("deepsim_tiny.safetensors"), be)) {

@@ -69,6 +69,27 @@ class HtmlReportTest {
         return file;
     }
 
+    /**
+     * Two methods side by side: every row and table labelled by method, and each method's p-values only against
+     * its own nulls (method a's table has no column for b's null "permuted_fit", b's none for a's "shuffled").
+     */
+    @Test
+    void twoMethodsSideBySide() {
+        Picture[] truth = truth();
+        Audit audit = new Audit(truth, Map.of(), new Picture[0], new Audit.Options(200, 1000, 42));
+        AuditResult a = audit.run(List.of(Audit.Entry.of("X_dir", greys(2))), List.of(Audit.Entry.of("shuffled", greys(3))), List.of());
+        AuditResult b = audit.run(List.of(Audit.Entry.of("pixels", greys(4))), List.of(Audit.Entry.of("permuted_fit", greys(5))), List.of());
+        String html = new HtmlReport("two").groundTruth(truth, new int[]{10, 11, 12, 13, 14, 15}).audit("shen", a).audit("takagi", b).render();
+        for (String s : List.of("<td>shen: X_dir</td>", "<td>shen: null: shuffled</td>", "<td>takagi: pixels</td>", "<td>takagi: null: permuted_fit</td>",
+                "<h2>Per-image scores against the nulls (takagi)</h2>", "<h2>Optimistic bound: best of K by ground truth (shen)</h2>")) {
+            assertTrue(html.contains(s), s);
+        }
+        String shenTable = html.substring(html.indexOf("<h2>Metrics: shen: X_dir"), html.indexOf("<h2>Metrics: takagi: pixels"));
+        String takagiTable = html.substring(html.indexOf("<h2>Metrics: takagi: pixels"), html.indexOf("<h2>Per-image scores"));
+        assertTrue(shenTable.contains("<th>null: shuffled</th>") && !shenTable.contains("permuted_fit"), shenTable);
+        assertTrue(takagiTable.contains("<th>null: permuted_fit</th>") && !takagiTable.contains("shuffled"), takagiTable);
+    }
+
     static Picture[][] wrap(Picture[] p) {
         Picture[][] w = new Picture[p.length][];
         for (int i = 0; i < p.length; i++) w[i] = new Picture[]{p[i]};
