@@ -27,7 +27,24 @@ public final class CpuBackend implements Backend {
      * than {@link CpuGemm#SMALL_M} rows and the convolutions' im2col products, several times faster than our
      * Vector-API kernel; without it (or switched off) the pure-Java GEMM, which the tests also run, does them.
      */
-    private static final OpenBlas BLAS = OpenBlas.system().orElse(null);
+    private final OpenBlas blas;
+
+    /** With the system OpenBLAS where one is installed. */
+    public CpuBackend() {
+        this(OpenBlas.system().orElse(null));
+    }
+
+    private CpuBackend(OpenBlas blas) {
+        this.blas = blas;
+    }
+
+    /**
+     * All in Java, whatever is installed: results that do not depend on the machine's libraries, and a GEMM whose
+     * summation order does not depend on the number of rows (what the ridge models' row-invariant predict needs).
+     */
+    public static CpuBackend pureJava() {
+        return new CpuBackend(null);
+    }
 
     /** Upper bound on floats in one im2col buffer (128 MiB), so big convolutions are done in row bands. */
     private static final long IM2COL_LIMIT = 32L << 20;
@@ -39,7 +56,7 @@ public final class CpuBackend implements Backend {
     public String describe() {
         return "cpu: " + Parallel.threads() + " threads, "
                 + (CpuGemm.VECTOR ? "Vector API " + CpuGemm.SPECIES.vectorBitSize() + "-bit" : "scalar (Vector API off)")
-                + (BLAS != null ? ", GEMM by OpenBLAS (" + BLAS.library() + ")" : ", pure-Java GEMM");
+                + (blas != null ? ", GEMM by OpenBLAS (" + blas.library() + ")" : ", pure-Java GEMM");
     }
 
     // ------------------------------------------------------------------ gemm
@@ -62,8 +79,8 @@ public final class CpuBackend implements Backend {
                         beta, cf, co, ldc);
                 continue;
             }
-            if (BLAS != null) {
-                BLAS.sgemm(transA, transB, m, n, k, alpha, af, ao, lda, bf, Math.toIntExact(bOff + bi * strideB), ldb,
+            if (blas != null) {
+                blas.sgemm(transA, transB, m, n, k, alpha, af, ao, lda, bf, Math.toIntExact(bOff + bi * strideB), ldb,
                         beta, cf, co, ldc);
                 continue;
             }
@@ -125,9 +142,9 @@ public final class CpuBackend implements Backend {
                     for (int r0 = 0; r0 < ho; r0 += bandRows) {
                         int rows = Math.min(bandRows, ho - r0), cols = rows * wo;
                         // out[:, r0*wo .. +cols] = W_g (og×ckk) · col (ckk×cols), written with ldc = ho*wo
-                        if (BLAS != null) {
+                        if (blas != null) {
                             float[] col = im2col(xf, xBase, cg, hh, ww, kh, kw, sh, sw, pt, pl, r0, rows, wo, cols);
-                            BLAS.sgemm(false, false, og, cols, ckk, 1f, wf, wBase, ckk, col, 0, cols, 0f, of, oBase + r0 * wo, ho * wo);
+                            blas.sgemm(false, false, og, cols, ckk, 1f, wf, wBase, ckk, col, 0, cols, 0f, of, oBase + r0 * wo, ho * wo);
                         } else {
                             float[] packed = im2col(xf, xBase, cg, hh, ww, kh, kw, sh, sw, pt, pl, r0, rows, wo, CpuGemm.NR);
                             gemmPacked(false, og, cols, ckk, 1f, wf, wBase, ckk, packed, 0f, of, oBase + r0 * wo, ho * wo);

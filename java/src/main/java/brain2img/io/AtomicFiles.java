@@ -20,15 +20,30 @@ public final class AtomicFiles {
     }
 
     public static void write(Path target, Writer writer) throws IOException {
+        writeVia(target, tmp -> {
+            try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
+                writer.write(out);
+            }
+        });
+    }
+
+    /** Bytes already in memory go to the file in one write: no stream buffer to allocate (the serve loop's PNG + JSON). */
+    public static void write(Path target, byte[] bytes) throws IOException {
+        writeVia(target, tmp -> Files.write(tmp, bytes));
+    }
+
+    private interface Fill {
+        void into(Path tmp) throws IOException;
+    }
+
+    private static void writeVia(Path target, Fill fill) throws IOException {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
         if (dir != null) Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".part");
         boolean ok = false;
         try {
-            try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
-                writer.write(out);
-            }
+            fill.into(tmp);
             try {
                 Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
@@ -40,7 +55,4 @@ public final class AtomicFiles {
         }
     }
 
-    public static void write(Path target, byte[] bytes) throws IOException {
-        write(target, out -> out.write(bytes));
-    }
 }

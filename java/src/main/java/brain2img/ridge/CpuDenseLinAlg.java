@@ -11,7 +11,7 @@ import brain2img.util.Parallel;
  * tested against. {@link #best()} prefers {@link OpenBlasLinAlg} where a system OpenBLAS is installed.
  */
 public class CpuDenseLinAlg implements DenseLinAlg {
-    private final CpuBackend cpu = new CpuBackend();
+    private final CpuBackend cpu = CpuBackend.pureJava();
 
     /** The fastest CPU implementation available on this machine: a system OpenBLAS/LAPACK when found, else pure Java. */
     public static DenseLinAlg best() {
