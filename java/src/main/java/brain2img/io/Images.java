@@ -30,16 +30,14 @@ public final class Images {
 
     /** Reads a PNG/JPEG/BMP file as (3,H,W) in [-1,1]; a grey file gives three equal channels. */
     public static Tensor read(Path file) {
+        if (!Files.exists(file)) throw new FormatException(file + ": no such file"); // ImageIO would say "Can't read input file!"
         BufferedImage img;
         try {
             img = ImageIO.read(file.toFile());
         } catch (IOException e) {
             throw new FormatException(file + ": cannot decode image (" + e.getMessage() + ")", e);
         }
-        if (img == null) {
-            if (!Files.exists(file)) throw new FormatException(file + ": no such file");
-            throw new FormatException(file + ": not a PNG, JPEG or BMP image");
-        }
+        if (img == null) throw new FormatException(file + ": not a PNG, JPEG or BMP image");
         return fromImage(img);
     }
 

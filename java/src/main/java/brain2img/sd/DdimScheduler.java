@@ -190,7 +190,8 @@ public final class DdimScheduler {
         Tensor prevSample = be.axpby((float) Math.sqrt(ap), x0, (float) Math.sqrt(Math.max(0, 1 - ap - sigma * sigma)), eps);
         if (eta > 0) {
             if (noise == null || !noise.sameShape(sample)) {
-                throw new IllegalArgumentException("DDIM step with eta > 0 needs noise shaped like " + sample.shapeString());
+                throw new IllegalArgumentException("DDIM step with eta > 0 needs noise shaped like " + sample.shapeString()
+                        + ", got " + (noise == null ? "none" : noise.shapeString()));
             }
             prevSample = be.axpby(1f, prevSample, (float) sigma, noise);
         }

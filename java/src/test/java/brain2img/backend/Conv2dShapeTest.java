@@ -35,8 +35,9 @@ class Conv2dShapeTest {
         IllegalArgumentException ch = assertThrows(IllegalArgumentException.class,
                 () -> Conv2dShape.of(Tensor.zeros(1, 3, 4, 4), Tensor.zeros(2, 4, 3, 3), 1, 1, 1, 1, 1, 1));
         assertEquals("conv2d: input f32[1, 3, 4, 4] and weight f32[2, 4, 3, 3] must be (B,C,H,W) and (O,C,kh,kw)", ch.getMessage());
-        assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException rank = assertThrows(IllegalArgumentException.class,
                 () -> Conv2dShape.of(Tensor.zeros(3, 4, 4), Tensor.zeros(2, 3, 3, 3), 1, 1, 0, 0, 0, 0));
+        assertEquals("conv2d: input f32[3, 4, 4] and weight f32[2, 3, 3, 3] must be (B,C,H,W) and (O,C,kh,kw)", rank.getMessage());
         IllegalArgumentException empty = assertThrows(IllegalArgumentException.class,
                 () -> Conv2dShape.of(Tensor.zeros(1, 3, 2, 2), Tensor.zeros(2, 3, 3, 3), 1, 1, 0, 0, 0, 0));
         assertTrue(empty.getMessage().startsWith("conv2d: output would be empty for "), empty.getMessage());

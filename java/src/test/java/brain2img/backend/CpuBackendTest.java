@@ -100,7 +100,8 @@ class CpuBackendTest {
         close(ref, y, TOL, "linear");
         Tensor b = random(13, 3);
         close(Naive.gemm(false, false, 10, 3, 13, x.floats(), b.floats()), be.matmul(x, b), TOL, "matmul");
-        assertThrows(IllegalArgumentException.class, () -> be.linear(x, random(7, 12), null));
+        var linear = assertThrows(IllegalArgumentException.class, () -> be.linear(x, random(7, 12), null));
+        assertEquals("linear: input f32[2, 5, 13] does not match weight f32[7, 12]", linear.getMessage());
     }
 
     @ParameterizedTest
@@ -212,7 +213,8 @@ class CpuBackendTest {
                 assertEquals(ref, y.getFloat(i), 0f, op + " " + aShape + " with " + bShape + " at " + i);
             }
         }
-        assertThrows(IllegalArgumentException.class, () -> be.add(random(2, 3), random(2, 2)));
+        var broadcast = assertThrows(IllegalArgumentException.class, () -> be.add(random(2, 3), random(2, 2)));
+        assertEquals("cannot broadcast [2, 2] to [2, 3]", broadcast.getMessage());
     }
 
     private static long[] shape(String s) {
@@ -233,7 +235,8 @@ class CpuBackendTest {
             double ref = g.getFloat(r0 * 22 + i) * Naive.unary(Backend.Unary.GELU, g.getFloat(r0 * 22 + 11 + i));
             assertEquals(ref, out.getFloat(r0 * 11 + i), 2e-6, "geglu");
         }
-        assertThrows(IllegalArgumentException.class, () -> be.geglu(random(2, 5)));
+        var odd = assertThrows(IllegalArgumentException.class, () -> be.geglu(random(2, 5)));
+        assertEquals("geglu: last dimension of f32[2, 5] is odd", odd.getMessage());
     }
 
     @Test
@@ -270,7 +273,8 @@ class CpuBackendTest {
             float ref = c < 3 ? x.getFloat((b * 3L + c) * 20 + i) : other.getFloat((b * 2L + c - 3) * 20 + i);
             assertEquals(ref, cat.getFloat((b * 5L + c) * 20 + i), 0f);
         }
-        assertThrows(IllegalArgumentException.class, () -> be.concatChannels(x, random(2, 2, 5, 3)));
+        var concat = assertThrows(IllegalArgumentException.class, () -> be.concatChannels(x, random(2, 2, 5, 3)));
+        assertEquals("concat: " + x.shapeString() + " and f32[2, 2, 5, 3]", concat.getMessage());
         Tensor m = random(3, 37, 70);
         Tensor t = be.transposeLast2(m);
         assertArrayEquals(new long[]{3, 70, 37}, t.shape());

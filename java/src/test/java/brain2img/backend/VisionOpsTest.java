@@ -178,7 +178,10 @@ class VisionOpsTest {
         Tensor x = random(1, 6, 5, 5);
         var e = assertThrows(IllegalArgumentException.class, () -> be.conv2d(x, random(4, 4, 3, 3), null, 2, 1, 1, 0, 0, 0, 0));
         assertTrue(e.getMessage().contains("[4, 4, 3, 3]"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> be.maxPool2d(x, 7, 7, 1, 1, 0, 0, false));
-        assertThrows(IllegalArgumentException.class, () -> be.convTranspose2d(x, random(5, 2, 3, 3), null, 1, 1, 1, 0, 0, 7, 7));
+        var pool = assertThrows(IllegalArgumentException.class, () -> be.maxPool2d(x, 7, 7, 1, 1, 0, 0, false));
+        assertEquals("pooling: window 7 larger than padded input 5", pool.getMessage());
+        var transposed = assertThrows(IllegalArgumentException.class, () -> be.convTranspose2d(x, random(5, 2, 3, 3), null, 1, 1, 1, 0, 0, 7, 7));
+        assertTrue(transposed.getMessage().startsWith("convTranspose2d: input f32[1, 6, 5, 5] and weight f32[5, 2, 3, 3] must be"),
+                transposed.getMessage());
     }
 }

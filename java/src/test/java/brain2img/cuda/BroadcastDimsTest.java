@@ -107,8 +107,10 @@ class BroadcastDimsTest {
 
     @Test
     void rejectsIncompatibleShapes() {
-        assertThrows(IllegalArgumentException.class, () -> CudaBackend.broadcastDims(new long[]{2, 3}, new long[]{4}));
-        assertThrows(IllegalArgumentException.class, () -> CudaBackend.broadcastDims(new long[]{3}, new long[]{2, 3}));
+        var size = assertThrows(IllegalArgumentException.class, () -> CudaBackend.broadcastDims(new long[]{2, 3}, new long[]{4}));
+        assertEquals("cannot broadcast [4] to [2, 3]", size.getMessage());
+        var rank = assertThrows(IllegalArgumentException.class, () -> CudaBackend.broadcastDims(new long[]{3}, new long[]{2, 3}));
+        assertEquals("cannot broadcast [2, 3] to [3]", rank.getMessage());
     }
 
     @Test
@@ -124,6 +126,7 @@ class BroadcastDimsTest {
         assertEquals(Kernel.ATTENTION_D40, Kernel.ATTENTION[CudaBackend.attentionVariant(40)]);
         assertEquals(Kernel.ATTENTION_D80, Kernel.ATTENTION[CudaBackend.attentionVariant(80)]);
         assertEquals(Kernel.ATTENTION_D160, Kernel.ATTENTION[CudaBackend.attentionVariant(160)]);
-        assertThrows(IllegalArgumentException.class, () -> CudaBackend.attentionVariant(513));
+        var wide = assertThrows(IllegalArgumentException.class, () -> CudaBackend.attentionVariant(513));
+        assertEquals("attention head dimension 513 exceeds the CUDA kernels' maximum of 512", wide.getMessage());
     }
 }

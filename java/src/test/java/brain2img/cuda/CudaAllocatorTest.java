@@ -81,7 +81,8 @@ class CudaAllocatorTest {
         a.close();
         assertEquals(2, dev.frees);
         assertTrue(dev.live.isEmpty());
-        assertThrows(IllegalStateException.class, () -> a.allocate(1));
+        var closed = assertThrows(IllegalStateException.class, () -> a.allocate(1));
+        assertEquals("the CUDA backend on cuda:9 is closed", closed.getMessage());
         m2.release(); // after close: ignored, no double free
         assertEquals(2, dev.frees);
     }
@@ -97,7 +98,8 @@ class CudaAllocatorTest {
         assertEquals("cuda:0", s.device());
         s.release();
         assertEquals(4096, a.inUse());
-        assertThrows(IndexOutOfBoundsException.class, () -> m.slice(4000, 200));
+        var slice = assertThrows(IndexOutOfBoundsException.class, () -> m.slice(4000, 200));
+        assertEquals("slice [4000, 4200) of 4096 device bytes", slice.getMessage());
         m.release();
         assertEquals(0, a.inUse());
     }
@@ -135,7 +137,8 @@ class CudaAllocatorTest {
         DeviceMemory t2 = a.allocate(4096);           // reuses it within the capture
         assertEquals(t1.address(), t2.address());
         DeviceMemory out = a.allocate(8192);          // the graph's output, kept by the caller
-        assertThrows(IllegalStateException.class, a::beginCapture);
+        var twice = assertThrows(IllegalStateException.class, a::beginCapture);
+        assertEquals("a CUDA graph capture is already in progress on cuda:0", twice.getMessage());
         long[] pinned = a.endCapture();
         assertEquals(2, pinned.length);
         t2.release();

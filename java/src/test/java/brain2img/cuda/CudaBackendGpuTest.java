@@ -111,7 +111,9 @@ class CudaBackendGpuTest {
         Tensor x = rand(2, 77, 96), w = rand(40, 96), bias = rand(40), b = rand(96, 33);
         same(cpu.linear(x, w, bias), gpu.linear(x, w, bias), TOL, "linear");
         same(cpu.matmul(x, b), gpu.matmul(gpu.upload(x), b), TOL, "matmul");
-        assertThrows(IllegalArgumentException.class, () -> gpu.gemm(false, false, 1, 1, 1, 1f, x, 0, 1, 0, x, 0, 1, 0, 0f, Tensor.zeros(1), 0, 1, 0, 1));
+        var host = assertThrows(IllegalArgumentException.class, () -> gpu.gemm(false, false, 1, 1, 1, 1f, x, 0, 1, 0, x, 0, 1, 0, 0f, Tensor.zeros(1), 0, 1, 0, 1));
+        assertTrue(host.getMessage().startsWith("gemm output must be an f32 tensor of cuda:") && host.getMessage().endsWith("got Tensorf32[1]"),
+                host.getMessage());
     }
 
     // ------------------------------------------------------------------ conv2d
@@ -209,7 +211,8 @@ class CudaBackendGpuTest {
             Tensor got = gpu.attention(gpu.upload(q), gpu.upload(k), gpu.upload(v), h, scale, mask, causal);
             same(ref, got, 1e-4, "attention " + java.util.Arrays.toString(c));
         }
-        assertThrows(IllegalArgumentException.class, () -> gpu.attention(rand(1, 2, 600), rand(1, 2, 600), rand(1, 2, 600), 1, 1f, null, false));
+        var wide = assertThrows(IllegalArgumentException.class, () -> gpu.attention(rand(1, 2, 600), rand(1, 2, 600), rand(1, 2, 600), 1, 1f, null, false));
+        assertTrue(wide.getMessage().startsWith("attention head dimension 600 exceeds the CUDA kernels' maximum of "), wide.getMessage());
     }
 
     // ------------------------------------------------------------------ element-wise
@@ -236,7 +239,8 @@ class CudaBackendGpuTest {
                 same(cpu.binary(op, a, b), gpu.binary(op, a, b), TOL, op + " " + a.shapeString() + " with " + b.shapeString());
             }
         }
-        assertThrows(IllegalArgumentException.class, () -> gpu.add(rand(5, 3, 1, 2), rand(3, 2, 2)));
+        var broadcast = assertThrows(IllegalArgumentException.class, () -> gpu.add(rand(5, 3, 1, 2), rand(3, 2, 2)));
+        assertEquals("cannot broadcast [3, 2, 2] to [5, 3, 1, 2]", broadcast.getMessage());
     }
 
     @Test
@@ -301,7 +305,8 @@ class CudaBackendGpuTest {
                 Tensor.ofInts(new int[]{3, 1, 4, 1, 5, 9, 2, 6}, 2, 4).to(DType.I64)}) {
             same(cpu.embedding(table, ids), gpu.embedding(table, ids), 0, "embedding " + ids.shapeString());
         }
-        assertThrows(IndexOutOfBoundsException.class, () -> gpu.embedding(table, Tensor.ofInts(new int[]{100}, 1)));
+        var id = assertThrows(IndexOutOfBoundsException.class, () -> gpu.embedding(table, Tensor.ofInts(new int[]{100}, 1)));
+        assertEquals("token id 100 outside vocabulary of 100", id.getMessage());
     }
 
     // ------------------------------------------------------------------ transfers and precision
@@ -395,7 +400,8 @@ class CudaBackendGpuTest {
                 assertClose(step.apply(xr), gpu.download(out[0]), TOL, "graph replay " + r);
                 assertClose(kept, gpu.download(bystander), 0, "memory allocated between replays");
             }
-            assertThrows(IllegalStateException.class, () -> gpu.capture(() -> gpu.upload(rand(3))));
+            var upload = assertThrows(IllegalStateException.class, () -> gpu.capture(() -> gpu.upload(rand(3))));
+            assertTrue(upload.getMessage().startsWith("upload of host tensor f32[3] during CUDA graph capture"), upload.getMessage());
         }
     }
 

@@ -55,7 +55,9 @@ class CudaRidgeGpuTest extends Fp32GpuFixture {
                 assertTrue(e < 1e-3, "ridge n=" + n + " p=" + p + " alpha=" + alphas[a] + ": relative error " + e);
             }
         }
-        assertThrows(IllegalArgumentException.class, () -> new CudaRidge(gpu).fit(Tensor.zeros(4, 3), Tensor.zeros(5, 2), new double[]{1}));
-        assertThrows(IllegalArgumentException.class, () -> new CudaRidge(gpu).fit(Tensor.zeros(4, 3), Tensor.zeros(4, 2), new double[]{0}));
+        var rows = assertThrows(IllegalArgumentException.class, () -> new CudaRidge(gpu).fit(Tensor.zeros(4, 3), Tensor.zeros(5, 2), new double[]{1}));
+        assertEquals("ridge: X f32[4, 3] and Y f32[5, 2] must be (n,p) and (n,t)", rows.getMessage());
+        var alpha = assertThrows(IllegalArgumentException.class, () -> new CudaRidge(gpu).fit(Tensor.zeros(4, 3), Tensor.zeros(4, 2), new double[]{0}));
+        assertEquals("ridge: alpha must be positive, got 0.0", alpha.getMessage());
     }
 }

@@ -55,7 +55,7 @@ class CudaUnavailableTest {
         String why = reason();
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> Backends.create("cuda", null));
         assertEquals("CUDA backend unavailable: " + why, e.getMessage());
-        assertThrows(IllegalStateException.class, CudaBackend::new);
+        assertEquals(e.getMessage(), assertThrows(IllegalStateException.class, CudaBackend::new).getMessage());
     }
 
     @Test

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import java.util.Random;
 
 import static brain2img.testing.Assert.assertClose;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -132,7 +133,8 @@ class CudaVisionGpuTest {
                         gpu.avgPool2dBackward(g, c[2], c[3], c[4], c[4], c[5], c[5], c[6], c[6], ceil, incl), TOL, what + " backward");
             }
         }
-        assertThrows(IllegalArgumentException.class, () -> gpu.avgPool2dBackward(rand(1, 1, 3, 3), 10, 10, 3, 3, 2, 2, 0, 0, false, true));
+        var grad = assertThrows(IllegalArgumentException.class, () -> gpu.avgPool2dBackward(rand(1, 1, 3, 3), 10, 10, 3, 3, 2, 2, 0, 0, false, true));
+        assertEquals("avgPool2dBackward for input 10x10: gradient f32[1, 1, 3, 3] is not (1,1,4,4)", grad.getMessage());
     }
 
     @Test

@@ -85,7 +85,8 @@ class DatasetTest {
             w.responses(2, 3);
             w.appendRows(new float[6]);
             // no trials, no stimuli: commit must refuse
-            assertThrows(IllegalStateException.class, w::commit);
+            var e = assertThrows(IllegalStateException.class, w::commit);
+            assertEquals("0 trials listed, 2 response rows", e.getMessage());
         }
         assertFalse(Files.exists(out));
         try (Stream<Path> s = Files.list(tmp)) {

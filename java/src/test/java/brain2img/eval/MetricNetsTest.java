@@ -45,6 +45,7 @@ class MetricNetsTest {
         Files.createDirectories(dir.resolve("clip-vit-large-patch14"));
         var e = assertThrows(IllegalArgumentException.class, () -> MetricNets.discover(dir));
         assertTrue(e.getMessage().contains("clip-vit-large-patch14"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> MetricNets.discover(dir.resolve("nope")));
+        var nope = assertThrows(IllegalArgumentException.class, () -> MetricNets.discover(dir.resolve("nope")));
+        assertEquals("--nets: not a folder: " + dir.resolve("nope"), nope.getMessage());
     }
 }

@@ -111,7 +111,8 @@ class SsimTest {
 
     @Test
     void tooSmallImagesAreRejected() {
-        assertThrows(IllegalArgumentException.class, () -> Ssim.ssim(new double[100], new double[100], 10, 10));
+        var e = assertThrows(IllegalArgumentException.class, () -> Ssim.ssim(new double[100], new double[100], 10, 10));
+        assertEquals("SSIM needs images of at least 11x11, got 10x10", e.getMessage());
     }
 
     static double[] random(Random rnd, int n) {

@@ -93,7 +93,9 @@ class ImagesTest {
         Files.writeString(f, "nope");
         FormatException e = assertThrows(FormatException.class, () -> Images.read(f));
         assertTrue(e.getMessage().contains(f.toString()), e.getMessage());
-        assertThrows(FormatException.class, () -> Images.read(tmp.resolve("missing.png")));
-        assertThrows(IllegalArgumentException.class, () -> Images.write(tmp.resolve("bad.png"), Tensor.zeros(2, 4, 4)));
+        FormatException missing = assertThrows(FormatException.class, () -> Images.read(tmp.resolve("missing.png")));
+        assertEquals(tmp.resolve("missing.png") + ": no such file", missing.getMessage());
+        var bad = assertThrows(IllegalArgumentException.class, () -> Images.write(tmp.resolve("bad.png"), Tensor.zeros(2, 4, 4)));
+        assertEquals("image tensor must be (3,H,W) or (1,H,W), got f32[2, 4, 4]", bad.getMessage());
     }
 }

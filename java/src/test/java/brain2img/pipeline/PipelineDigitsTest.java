@@ -49,13 +49,18 @@ class PipelineDigitsTest {
         System.out.println("digits p-values: " + ps);
         // the README's figures: SSIM 0.598, and exact sign-flip p-values (10 images: multiples of 1/1024)
         assertEquals(0.598, r.summary(Pipeline.KIND, "ssim").mean(), 0.01, "SSIM");
-        for (String m : new String[]{"pixcorr", "twoway_pixel"}) {
+        // every p-value printed above is asserted: 3 metrics × 4 nulls (the ceiling is not tested)
+        assertEquals(12, ps.size(), ps.toString());
+        for (String m : new String[]{"pixcorr", "ssim", "twoway_pixel"}) {
             for (String nl : new String[]{"shuffled", "permuted_fit", "train_mean"}) {
-                assertTrue(ps.get(m + " vs " + nl) <= 2 / 1024.0, m + " vs " + nl + ": p " + ps.get(m + " vs " + nl));
+                double bound = m.equals("ssim") && nl.equals("shuffled") ? 0.02 : 2 / 1024.0; // measured 15/1024 there
+                assertTrue(ps.get(m + " vs " + nl) <= bound, m + " vs " + nl + ": p " + ps.get(m + " vs " + nl));
             }
         }
-        assertTrue(ps.get("ssim vs shuffled") <= 0.02, "ssim vs shuffled: p " + ps.get("ssim vs shuffled"));
-        // the nearest training digit is as good a PixCorr guess as the decoder here (measured p 0.08): reported, not hidden
+        // the nearest training digit is as good a guess as the decoder here, reported, not hidden: measured p 0.08
+        // (PixCorr), 0.41 (two-way) and 1 on SSIM, where it is above the decoder on every test image
         assertTrue(ps.get("pixcorr vs nearest_train") > 0.05, "pixcorr vs nearest_train: p " + ps.get("pixcorr vs nearest_train"));
+        assertTrue(ps.get("twoway_pixel vs nearest_train") > 0.05, "twoway_pixel vs nearest_train: p " + ps.get("twoway_pixel vs nearest_train"));
+        assertTrue(ps.get("ssim vs nearest_train") >= 0.5, "ssim vs nearest_train: p " + ps.get("ssim vs nearest_train"));
     }
 }

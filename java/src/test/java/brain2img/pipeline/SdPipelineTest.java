@@ -11,7 +11,11 @@ import brain2img.io.Json;
 import brain2img.io.Npy;
 import brain2img.sd.ClipTextEncoder;
 import brain2img.sd.ClipTokenizer;
+import brain2img.sd.DdimScheduler;
+import brain2img.sd.Sampler;
 import brain2img.sd.SdSource;
+import brain2img.sd.SeededNoise;
+import brain2img.sd.UNet;
 import brain2img.sd.Vae;
 import brain2img.tensor.Tensor;
 import brain2img.testing.Assert;
@@ -35,12 +39,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * is that every stage computes what it claims, against the SD components called directly.
  */
 class SdPipelineTest {
+    /**
+     * Relative tolerance between the pipeline's pictures and the ones recomputed here. The pipeline renders the 3
+     * test images as one batch, the test renders 1, and the CPU GEMM blocks differently by batch size: observed
+     * differences are 0 (scalar fallback) to 2e-6 (vectorised). Another seed moves X_zc and X_c by 0.65;
+     * over 90% of the pixels lie strictly inside (0,1), so the clamp hides little.
+     */
+    private static final double TOL = 1e-5;
+
     @Test
     void endToEndOnTinyWeights(@TempDir Path tmp) throws Exception {
         Path weights = Shared.sdTiny().resolve("weights");
         Path data = tmp.resolve("synth"), run = tmp.resolve("run");
         Synth.generate(data, Synth.Options.of(30, 200, 5).withImageSize(32)); // 27 training, 3 test images
-        RunConfig cfg = RunConfig.defaults(data, run).withTargets("z,c").withWeights(weights).withSamples(2).withSd(64, 2); // 2 DDIM steps: img2img runs 1
+        // 2 DDIM steps; seed, guidance and strength off their defaults (42, 5, 0.8), so a renderer that ignores the
+        // config fails: strength 1 runs both steps where the default would run only the last
+        RunConfig cfg = RunConfig.defaults(data, run).withTargets("z,c").withWeights(weights).withSamples(2).withSd(64, 2).withSeed(7)
+                .overlay(Json.parse("{\"guidance\": 3.5, \"strength\": 1.0}", "test config"), "test config");
         List<String> log = new ArrayList<>();
         AuditResult r;
         try (Backend be = new CpuBackend()) {
@@ -81,20 +96,41 @@ class SdPipelineTest {
             // the ceiling null decodes to the ground-truth targets themselves
             assertArrayEquals(zFeat.toFloatArray(), Npy.read(run.resolve("decoded/z/ceiling.npy")).toFloatArray());
             // X_z is the VAE decoding of the decoded z (scaled), clamped to [0,1]
-            Tensor dz = Npy.read(run.resolve("decoded/z/decoded.npy"));
-            Tensor scaled = Tensor.of(scale(dz.slice(0, 1).toFloatArray(), vae.scalingFactor()), 1, 4, 8, 8);
-            float[] img = be.download(vae.decode(scaled)).toFloatArray();
-            for (int j = 0; j < img.length; j++) img[j] = Math.max(0, Math.min(1, (img[j] + 1) / 2));
+            Tensor dz = Npy.read(run.resolve("decoded/z/decoded.npy")), dc = Npy.read(run.resolve("decoded/c/decoded.npy"));
             Tensor xz = Npy.read(run.resolve("recon/X_z.npy"));
             assertArrayEquals(new long[]{3, 1, 3, 64, 64}, xz.shape());
-            Assert.assertClose(Tensor.of(img, 3, 64, 64), xz.get(0).get(0), 1e-5, "X_z of test image 0");
+            Assert.assertClose(picture(be.download(vae.decode(latent(dz, 0, vae.scalingFactor())))), xz.get(0).get(0), TOL, "X_z of test image 0");
+
+            // X_c, X_zc and the train_mean null of test image 0, recomputed with the U-Net, DDIM scheduler and VAE called
+            // directly: sample s starts from SeededNoise(seed 7+s, stream 0), guidance 3.5 against the empty prompt,
+            // X_zc = img2img (diffusers convention, strength 1 of 2 steps: noised to the first timestep, both run)
+            // from the re-encoded, clamped X_z picture, conditioned on the decoded c.
+            Sampler sampler = new Sampler(UNet.load(src, be), DdimScheduler.load(src), be);
+            Tensor uncond = be.download(ClipTextEncoder.load(src, be).encodeTexts(ClipTokenizer.load(src.tokenizerDir()), List.of("")));
+            Sampler.Settings s0 = new Sampler.Settings(cfg.sdSteps(), (float) cfg.guidance(), 0, cfg.seed()),
+                    s1 = new Sampler.Settings(cfg.sdSteps(), (float) cfg.guidance(), 0, cfg.seed() + 1);
+            Tensor xc = picture(be.download(vae.decode(sampler.txt2img(noise(cfg.seed()), context(dc, 0), uncond, s0, Sampler.Progress.NONE))));
+            Tensor xzc1 = picture(be.download(vae.decode(sampler.img2img(initLatent(be, vae, dz, 0), noise(cfg.seed() + 1), cfg.strength(),
+                    Sampler.Convention.DIFFUSERS, context(dc, 0), uncond, s1, Sampler.Progress.NONE))));
+            // train_mean: the training images' mean z and c, through the X_zc renderer
+            Tensor mz = Npy.read(run.resolve("decoded/z/train_mean.npy")), mc = Npy.read(run.resolve("decoded/c/train_mean.npy"));
+            Assert.assertClose(meanRow(Npy.read(run.resolve("features/z/train.npy"))), mz.slice(0, 1), 1e-6, "train_mean z");
+            Assert.assertClose(meanRow(Npy.read(run.resolve("features/c/train.npy"))), mc.slice(2, 3), 1e-6, "train_mean c");
+            Tensor mean0 = picture(be.download(vae.decode(sampler.img2img(initLatent(be, vae, mz, 0), noise(cfg.seed()), cfg.strength(),
+                    Sampler.Convention.DIFFUSERS, context(mc, 0), uncond, s0, Sampler.Progress.NONE))));
+
+            Tensor xcRun = Npy.read(run.resolve("recon/X_c.npy")), xzcRun = Npy.read(run.resolve("recon/X_zc.npy"));
+            Tensor meanRun = Npy.read(run.resolve("recon/train_mean.npy"));
+            assertArrayEquals(new long[]{3, 2, 3, 64, 64}, xzcRun.shape());
+            Assert.assertClose(xc, xcRun.get(0).get(0), TOL, "X_c of test image 0, sample 0");
+            Assert.assertClose(xzc1, xzcRun.get(0).get(1), TOL, "X_zc of test image 0, sample 1");
+            Assert.assertClose(mean0, meanRun.get(0).get(0), TOL, "train_mean null of test image 0, sample 0");
+            // K samples with seeds 7, 8: different pictures of the same image, far beyond the tolerance
+            double seeds = Assert.relErr(xzcRun.get(0).get(0).toFloatArray(), xzcRun.get(0).get(1).toFloatArray());
+            assertTrue(seeds > 1000 * TOL, "X_zc samples 0 and 1 differ by only " + seeds);
         }
-        // K samples with seeds 42, 43: different pictures of the same image
-        Tensor xzc = Npy.read(run.resolve("recon/X_zc.npy"));
-        assertArrayEquals(new long[]{3, 2, 3, 64, 64}, xzc.shape());
-        assertFalse(java.util.Arrays.equals(xzc.get(0).get(0).toFloatArray(), xzc.get(0).get(1).toFloatArray()), "samples 0 and 1 are identical");
         assertTrue(java.nio.file.Files.readString(run.resolve("report.html")).contains("X_zc"));
-        assertTrue(log.contains("render: X_zc, 2 samples per image (seeds 42..43)"), String.join("\n", log));
+        assertTrue(log.contains("render: X_zc, 2 samples per image (seeds 7..8)"), String.join("\n", log));
     }
 
     private static Tensor sdImage(Picture p) {
@@ -104,9 +140,44 @@ class SdPipelineTest {
         return Tensor.of(f, 1, 3, p.height(), p.width());
     }
 
-    private static float[] scale(float[] v, float s) {
-        float[] o = new float[v.length];
-        for (int i = 0; i < v.length; i++) o[i] = v[i] * s;
-        return o;
+    /** Row i of unscaled latents (n, 4·8·8) × scale as a (1,4,8,8) latent. */
+    private static Tensor latent(Tensor rows, int i, float scale) {
+        float[] v = rows.slice(i, i + 1).toFloatArray();
+        for (int j = 0; j < v.length; j++) v[j] *= scale;
+        return Tensor.of(v, 1, 4, 8, 8);
+    }
+
+    /** Row i of conditionings (n, 77·D) as a (1,77,D) context. */
+    private static Tensor context(Tensor rows, int i) {
+        float[] v = rows.slice(i, i + 1).toFloatArray();
+        return Tensor.of(v, 1, ClipTokenizer.CONTEXT_LENGTH, v.length / ClipTokenizer.CONTEXT_LENGTH);
+    }
+
+    /** The initial latent of sample seed: SeededNoise with stream 0, (1,4,8,8). */
+    private static Tensor noise(long seed) {
+        return SeededNoise.normal(seed, 0, 1, 4, 8, 8);
+    }
+
+    /** X_zc's start: the X_z picture of row i (clamped to [0,1]) back to [-1,1], VAE-encoded, its mean × scaling factor. */
+    private static Tensor initLatent(Backend be, Vae vae, Tensor z, int i) {
+        float[] img = picture(be.download(vae.decode(latent(z, i, vae.scalingFactor())))).toFloatArray();
+        for (int j = 0; j < img.length; j++) img[j] = (float) (2.0 * img[j] - 1);
+        float[] mean = be.download(vae.encode(Tensor.of(img, 1, 3, 64, 64)).mean()).toFloatArray();
+        for (int j = 0; j < mean.length; j++) mean[j] *= vae.scalingFactor();
+        return Tensor.of(mean, 1, 4, 8, 8);
+    }
+
+    /** A decoded (1,3,64,64) SD image in [-1,1] → the (3,64,64) picture the pipeline saves: (x+1)/2 clamped to [0,1]. */
+    private static Tensor picture(Tensor img) {
+        float[] v = img.toFloatArray();
+        for (int j = 0; j < v.length; j++) v[j] = Math.max(0, Math.min(1, (v[j] + 1) / 2));
+        return Tensor.of(v, 3, 64, 64);
+    }
+
+    private static Tensor meanRow(Tensor m) {
+        int n = m.dimInt(0), w = m.dimInt(1);
+        float[] v = m.toFloatArray(), mean = new float[w];
+        for (int i = 0; i < n; i++) for (int j = 0; j < w; j++) mean[j] += v[i * w + j] / n;
+        return Tensor.of(mean, 1, w);
     }
 }

@@ -43,8 +43,10 @@ class ShardedRunTest {
             units.stream().filter(shard::owns).forEach(u -> assertTrue(owned.add(u.index()), "unit " + u.index() + " owned twice"));
         }
         assertEquals(units.size(), owned.size());
-        assertThrows(IllegalArgumentException.class, () -> Planner.Shard.parse("3/3"));
-        assertThrows(IllegalArgumentException.class, () -> Planner.Shard.parse("x"));
+        var range = assertThrows(IllegalArgumentException.class, () -> Planner.Shard.parse("3/3"));
+        assertEquals("shard must be i/N with 0 ≤ i < N, got 3/3", range.getMessage());
+        var syntax = assertThrows(IllegalArgumentException.class, () -> Planner.Shard.parse("x"));
+        assertEquals("--shard: expected i/N (e.g. 0/3), got 'x'", syntax.getMessage());
     }
 
     @Test

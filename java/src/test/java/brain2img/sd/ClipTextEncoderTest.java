@@ -115,9 +115,12 @@ class ClipTextEncoderTest {
         Path g = Shared.sdTiny();
         try (SdSource src = SdSource.open(g.resolve("weights"), null)) {
             ClipTextEncoder enc = ClipTextEncoder.load(src, be);
-            assertThrows(IllegalArgumentException.class, () -> enc.encode(ClipTextEncoder.ids(new int[][]{{49406, 49408}})));
-            assertThrows(IllegalArgumentException.class, () -> enc.encode(ClipTextEncoder.ids(new int[][]{new int[78]})));
-            assertThrows(IllegalArgumentException.class, () -> enc.encode(Tensor.zeros(1, 77)));
+            var vocab = assertThrows(IllegalArgumentException.class, () -> enc.encode(ClipTextEncoder.ids(new int[][]{{49406, 49408}})));
+            assertEquals("token id 49408 (row 0) is outside the vocabulary of 49408", vocab.getMessage());
+            var length = assertThrows(IllegalArgumentException.class, () -> enc.encode(ClipTextEncoder.ids(new int[][]{new int[78]})));
+            assertEquals("token ids have 78 positions, the encoder only 77", length.getMessage());
+            var dtype = assertThrows(IllegalArgumentException.class, () -> enc.encode(Tensor.zeros(1, 77)));
+            assertEquals("token ids must be i32/i64 (N,L), got f32[1, 77]", dtype.getMessage());
             assertArrayEquals(new long[]{0, 77, 32}, enc.encodeTexts(ClipTokenizer.load(src.tokenizerDir()), List.of()).shape());
         }
     }

@@ -102,8 +102,10 @@ class DdimSchedulerTest {
         assertTrue(e.getMessage().contains("sigmoid"), e.getMessage());
         e = assertThrows(FormatException.class, () -> withConfig("{\"prediction_type\":\"flow\"}"));
         assertTrue(e.getMessage().contains("prediction_type"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> sdTiny().timesteps(1001));
-        assertThrows(IllegalArgumentException.class, () -> sdTiny().timesteps(0));
+        var many = assertThrows(IllegalArgumentException.class, () -> sdTiny().timesteps(1001));
+        assertEquals("DDIM steps must be in 1..1000, got 1001", many.getMessage());
+        var none = assertThrows(IllegalArgumentException.class, () -> sdTiny().timesteps(0));
+        assertEquals("DDIM steps must be in 1..1000, got 0", none.getMessage());
     }
 
     /**
@@ -143,7 +145,8 @@ class DdimSchedulerTest {
         float[] want = new float[2];
         for (int i = 0; i < 2; i++) want[i] = (float) (Math.sqrt(ap) * x0[i] + Math.sqrt(1 - ap - sigma * sigma) * e[i] + sigma * z[i]);
         assertClose(Tensor.of(want, 1, 2), got, 1e-6, "eta step");
-        assertThrows(IllegalArgumentException.class, () -> s.step(CPU, Tensor.of(e, 1, 2), t, p, xt, eta, null));
+        var noNoise = assertThrows(IllegalArgumentException.class, () -> s.step(CPU, Tensor.of(e, 1, 2), t, p, xt, eta, null));
+        assertEquals("DDIM step with eta > 0 needs noise shaped like f32[1, 2], got none", noNoise.getMessage());
     }
 
     /** clip_sample clamps the predicted x₀ (not ε): x_p = √ᾱ_p clamp(x̂₀) + √(1−ᾱ_p) ε. */

@@ -170,9 +170,12 @@ class SamplerTest {
         assertEquals(901, Sampler.img2imgPlan(SD, 10, 1.0, Sampler.Convention.DIFFUSERS).noiseTimestep());
         var e = assertThrows(IllegalArgumentException.class, () -> Sampler.img2imgPlan(SD, 10, 1.0, Sampler.Convention.COMPVIS));
         assertTrue(e.getMessage().contains("compvis"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> Sampler.img2imgPlan(SD, 10, 0.05, Sampler.Convention.DIFFUSERS));
-        assertThrows(IllegalArgumentException.class, () -> Sampler.img2imgPlan(SD, 10, 0, Sampler.Convention.DIFFUSERS));
-        assertThrows(IllegalArgumentException.class, () -> Sampler.img2imgPlan(SD, 10, 1.5, Sampler.Convention.DIFFUSERS));
+        var none = assertThrows(IllegalArgumentException.class, () -> Sampler.img2imgPlan(SD, 10, 0.05, Sampler.Convention.DIFFUSERS));
+        assertTrue(none.getMessage().contains("strength 0.05 with 10 steps runs no denoising step"), none.getMessage());
+        var zero = assertThrows(IllegalArgumentException.class, () -> Sampler.img2imgPlan(SD, 10, 0, Sampler.Convention.DIFFUSERS));
+        assertEquals("strength must be in (0,1], got 0.0", zero.getMessage());
+        var above = assertThrows(IllegalArgumentException.class, () -> Sampler.img2imgPlan(SD, 10, 1.5, Sampler.Convention.DIFFUSERS));
+        assertEquals("strength must be in (0,1], got 1.5", above.getMessage());
         // Python's int(10 * 0.7) is 7 (in double; a float 0.7f would give 6).
         assertEquals(7, Sampler.img2imgPlan(SD, 10, 0.7, Sampler.Convention.DIFFUSERS).timesteps().length);
     }
@@ -202,11 +205,16 @@ class SamplerTest {
         Oracle oracle = new Oracle(random(1), 0, 1);
         Sampler sampler = new Sampler(oracle, SD, CPU);
         Sampler.Settings s = new Sampler.Settings(4, 5f, 0, 0);
-        assertThrows(IllegalArgumentException.class, () -> sampler.txt2img(random(2), context(3, 1), context(3, 0), s, Sampler.Progress.NONE));
-        assertThrows(IllegalArgumentException.class, () -> sampler.txt2img(random(2), context(2, 1), Tensor.zeros(2, 3, 4), s, Sampler.Progress.NONE));
-        assertThrows(IllegalArgumentException.class, () -> sampler.img2img(Tensor.zeros(2, 4, 4, 4), random(2), 0.5,
+        var cond = assertThrows(IllegalArgumentException.class, () -> sampler.txt2img(random(2), context(3, 1), context(3, 0), s, Sampler.Progress.NONE));
+        assertTrue(cond.getMessage().startsWith("cond must be (B,L,D) with B = 2") && cond.getMessage().contains("f32[3, 3, 5]"), cond.getMessage());
+        var uncond = assertThrows(IllegalArgumentException.class, () -> sampler.txt2img(random(2), context(2, 1), Tensor.zeros(2, 3, 4), s, Sampler.Progress.NONE));
+        assertTrue(uncond.getMessage().startsWith("uncond must be") && uncond.getMessage().contains("f32[2, 3, 5]")
+                && uncond.getMessage().contains("f32[2, 3, 4]"), uncond.getMessage());
+        var init = assertThrows(IllegalArgumentException.class, () -> sampler.img2img(Tensor.zeros(2, 4, 4, 4), random(2), 0.5,
                 Sampler.Convention.DIFFUSERS, context(2, 1), null, s, Sampler.Progress.NONE));
-        assertThrows(IllegalArgumentException.class, () -> new Sampler.Settings(4, 5f, -0.1, 0));
+        assertTrue(init.getMessage().startsWith("initial latent f32[2, 4, 4, 4] and noise") && init.getMessage().contains("differ in shape"), init.getMessage());
+        var eta = assertThrows(IllegalArgumentException.class, () -> new Sampler.Settings(4, 5f, -0.1, 0));
+        assertEquals("eta must be ≥ 0, got -0.1", eta.getMessage());
         assertTrue(oracle.batchSizes.isEmpty());
     }
 

@@ -161,7 +161,8 @@ class VaeTest {
             Vae vae = Vae.load(src, CPU);
             var e = assertThrows(IllegalArgumentException.class, () -> vae.encode(Tensor.zeros(1, 3, 60, 64)));
             assertTrue(e.getMessage().contains("multiples of 8"), e.getMessage());
-            assertThrows(IllegalArgumentException.class, () -> vae.decode(Tensor.zeros(1, 3, 8, 8)));
+            var latent = assertThrows(IllegalArgumentException.class, () -> vae.decode(Tensor.zeros(1, 3, 8, 8)));
+            assertEquals("VAE latent must be (B,4,H,W), got f32[1, 3, 8, 8]", latent.getMessage());
         }
     }
 

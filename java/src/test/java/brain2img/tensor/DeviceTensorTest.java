@@ -43,9 +43,9 @@ class DeviceTensorTest {
         Tensor t = Tensor.onDevice(new Fake("cuda:1", 0x20000, 16, new AtomicInteger()), true, DType.F32, 4);
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> t.getFloat(0));
         assertEquals("tensor f32[4] is in cuda:1 memory; download it through its backend first", e.getMessage());
-        assertThrows(IllegalStateException.class, t::toFloatArray);
-        assertThrows(IllegalStateException.class, t::segment);
-        assertThrows(IllegalStateException.class, t::toF32);
+        assertEquals(e.getMessage(), assertThrows(IllegalStateException.class, t::toFloatArray).getMessage());
+        assertEquals(e.getMessage(), assertThrows(IllegalStateException.class, t::segment).getMessage());
+        assertEquals(e.getMessage(), assertThrows(IllegalStateException.class, t::toF32).getMessage());
         assertNull(t.heapFloats());
         assertFalse(Tensor.zeros(2).isOnDevice());
         assertNull(Tensor.zeros(2).deviceMemory());
@@ -66,7 +66,8 @@ class DeviceTensorTest {
 
     @Test
     void storageMustCoverTheShape() {
-        assertThrows(IllegalArgumentException.class,
+        var e = assertThrows(IllegalArgumentException.class,
                 () -> Tensor.onDevice(new Fake("cuda:0", 0, 15, new AtomicInteger()), true, DType.F32, 4));
+        assertEquals("device storage of 15 bytes is too small for f32[4]", e.getMessage());
     }
 }

@@ -106,7 +106,8 @@ class ClipVisionTest {
             // one image alone gives its own row of the batch result
             Tensor first = net.imageEmbeds(x.slice(0, 1));
             assertClose(gold.getF32("a.image_embeds").slice(0, 1), first, TOL, "batch of one");
-            assertThrows(IllegalArgumentException.class, () -> net.features(x, List.of("hidden_states.3")));
+            IllegalArgumentException node = assertThrows(IllegalArgumentException.class, () -> net.features(x, List.of("hidden_states.3")));
+            assertTrue(node.getMessage().startsWith("clip-vit has no node 'hidden_states.3'"), node.getMessage());
             IllegalArgumentException size = assertThrows(IllegalArgumentException.class,
                     () -> net.features(Tensor.zeros(1, 3, 16, 16), List.of("image_embeds")));
             assertTrue(size.getMessage().contains("(N,3,32,32)"), size.getMessage());
