@@ -9,6 +9,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.lang.ref.SoftReference;
 import java.util.Arrays;
 
 /**
@@ -143,10 +144,10 @@ public final class CpuBackend implements Backend {
                         int rows = Math.min(bandRows, ho - r0), cols = rows * wo;
                         // out[:, r0*wo .. +cols] = W_g (og×ckk) · col (ckk×cols), written with ldc = ho*wo
                         if (blas != null) {
-                            float[] col = im2col(xf, xBase, cg, hh, ww, kh, kw, sh, sw, pt, pl, r0, rows, wo, cols);
+                            float[] col = im2colRows(xf, xBase, cg, hh, ww, kh, kw, sh, sw, pt, pl, r0, rows, wo);
                             blas.sgemm(false, false, og, cols, ckk, 1f, wf, wBase, ckk, col, 0, cols, 0f, of, oBase + r0 * wo, ho * wo);
                         } else {
-                            float[] packed = im2col(xf, xBase, cg, hh, ww, kh, kw, sh, sw, pt, pl, r0, rows, wo, CpuGemm.NR);
+                            float[] packed = im2col(xf, xBase, cg, hh, ww, kh, kw, sh, sw, pt, pl, r0, rows, wo);
                             gemmPacked(false, og, cols, ckk, 1f, wf, wBase, ckk, packed, 0f, of, oBase + r0 * wo, ho * wo);
                         }
                     }
@@ -174,6 +175,7 @@ public final class CpuBackend implements Backend {
         int cg = cin / groups, oc = og * groups, okk = og * kh * kw;
         Tensor out = Tensor.zeros(bsz, oc, outH, outW);
         float[] of = out.heapFloats();
+        float[] xf = blas != null ? x.floats() : null, wf = blas != null ? w.floats() : null;
         int bandRows = (int) Math.max(1, Math.min(hh, IM2COL_LIMIT / Math.max(1L, (long) okk * ww)));
         for (int b = 0; b < bsz; b++) {
             for (int g = 0; g < groups; g++) {
@@ -181,10 +183,18 @@ public final class CpuBackend implements Backend {
                 int oBase = (b * oc + g * og) * outH * outW;
                 for (int r0 = 0; r0 < hh; r0 += bandRows) {
                     int rows = Math.min(bandRows, hh - r0), n = rows * ww;
-                    Tensor cols = Tensor.zeros(okk, n);
-                    gemm(true, false, okk, n, cg, 1f, w, (long) g * cg * okk, okk, 0, x, xBase + r0 * ww, hh * ww, 0,
-                            0f, cols, 0, n, 0, 1);
-                    col2im(cols.heapFloats(), of, oBase, og, kh, kw, sh, sw, pt, pl, r0, rows, ww, outH, outW);
+                    float[] cols;
+                    if (blas != null) {
+                        // beta = 0: BLAS overwrites every entry, so the reused buffer's old content never leaks in
+                        cols = scratch((long) okk * n);
+                        blas.sgemm(true, false, okk, n, cg, 1f, wf, g * cg * okk, okk, xf, xBase + r0 * ww, hh * ww, 0f, cols, 0, n);
+                    } else {
+                        Tensor c = Tensor.zeros(okk, n);
+                        gemm(true, false, okk, n, cg, 1f, w, (long) g * cg * okk, okk, 0, x, xBase + r0 * ww, hh * ww, 0,
+                                0f, c, 0, n, 0, 1);
+                        cols = c.heapFloats();
+                    }
+                    col2im(cols, of, oBase, og, kh, kw, sh, sw, pt, pl, r0, rows, ww, outH, outW);
                 }
             }
         }
@@ -223,15 +233,66 @@ public final class CpuBackend implements Backend {
     }
 
     /**
+     * One buffer per thread for the BLAS path's im2col and col2im matrices, reused from call to call (held softly, so
+     * the collector may take it back): VGG19 at 224² would otherwise allocate and zero about 1 GB of them per forward
+     * and backward pass. Its content on return is whatever the last use left.
+     */
+    private static final ThreadLocal<SoftReference<float[]>> SCRATCH = new ThreadLocal<>();
+
+    private static float[] scratch(long size) {
+        SoftReference<float[]> ref = SCRATCH.get();
+        float[] a = ref == null ? null : ref.get();
+        if (a == null || a.length < size) {
+            a = new float[Math.toIntExact(size)];
+            SCRATCH.set(new SoftReference<>(a));
+        }
+        return a;
+    }
+
+    /**
+     * The plain row-major im2col matrix BLAS takes (ckk × rows·wo, rows and columns as {@link #im2col}), in this
+     * thread's {@link #scratch} buffer, filled a row segment at a time: for stride 1 each output row's taps are one
+     * contiguous copy of an input row; taps in the padding are written as zeros (the buffer is reused).
+     */
+    private static float[] im2colRows(float[] x, int xBase, int ch, int hh, int ww, int kh, int kw, int sh, int sw,
+                                      int pt, int pl, int r0, int rows, int wo) {
+        int cols = rows * wo;
+        float[] out = scratch((long) ch * kh * kw * cols);
+        Parallel.forRange(ch * kh * kw, 1, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                int c = t / (kh * kw), i = (t / kw) % kh, j = t % kw;
+                // output columns q whose tap x = q·sw − pl + j lies inside the input row
+                int q0 = Math.min(wo, Math.max(0, (pl - j + sw - 1) / sw));
+                int q1 = Math.max(q0, Math.min(wo, Math.floorDiv(ww - 1 + pl - j, sw) + 1));
+                for (int r = 0; r < rows; r++) {
+                    int y = (r0 + r) * sh - pt + i, dst = t * cols + r * wo;
+                    if (y < 0 || y >= hh) {
+                        Arrays.fill(out, dst, dst + wo, 0f);
+                        continue;
+                    }
+                    Arrays.fill(out, dst, dst + q0, 0f);
+                    Arrays.fill(out, dst + q1, dst + wo, 0f);
+                    int src = xBase + (c * hh + y) * ww + q0 * sw - pl + j;
+                    if (sw == 1) {
+                        System.arraycopy(x, src, out, dst + q0, q1 - q0);
+                    } else {
+                        for (int q = q0, d = dst + q0; q < q1; q++, src += sw) out[d++] = x[src];
+                    }
+                }
+            }
+        });
+        return out;
+    }
+
+    /**
      * The im2col matrix (ckk × rows·wo: one row per (channel, kernel offset), one column per output pixel of
-     * the band) in panels of {@code nr} columns: {@code nr = CpuGemm.NR} writes the packed-B layout of our GEMM
-     * directly (never copied a second time), {@code nr = rows·wo} the plain row-major matrix BLAS takes.
-     * Taps in the padding stay zero.
+     * the band) in the packed-B layout of our GEMM (panels of {@code CpuGemm.NR} columns), written directly so it is
+     * never copied a second time. Taps in the padding stay zero.
      */
     private static float[] im2col(float[] x, int xBase, int ch, int hh, int ww, int kh, int kw, int sh, int sw,
-                                  int pt, int pl, int r0, int rows, int wo, int nr) {
-        int ckk = ch * kh * kw, panelSize = ckk * nr;
-        float[] packed = new float[Math.toIntExact((long) ((rows * wo + nr - 1) / nr) * panelSize)];
+                                  int pt, int pl, int r0, int rows, int wo) {
+        int nr = CpuGemm.NR, ckk = ch * kh * kw, panelSize = ckk * nr;
+        float[] packed = new float[CpuGemm.panels(rows * wo) * panelSize];
         Parallel.forRange(ch, 1, (c0, c1) -> {
             for (int c = c0; c < c1; c++) {
                 for (int i = 0; i < kh; i++) {
