@@ -27,6 +27,9 @@ repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 3
 torch.manual_seed(0)
 net = torchvision.models.vgg19().eval()
 save_safetensors(out / "vgg19_random.safetensors", dict(net.state_dict()))
+# only the input gradient, as the Java side computes: no weight gradients
+for p in net.parameters():
+    p.requires_grad_(False)
 
 
 def nodes(x):

@@ -75,9 +75,14 @@ public final class NetsBench {
         long run();
     }
 
-    /** One warm-up, then the mean wall time of reps runs. */
+    /**
+     * One warm-up, then the mean wall time of reps runs. A full collection before the timed runs moves the
+     * just-built random weights (hundreds of MB on the heap, unlike mapped checkpoint files) out of the young
+     * generation, so the runs do not pay for copying them; their own collections are timed.
+     */
     private static Timing time(int reps, Work w) {
         w.run();
+        System.gc();
         long flops = 0;
         long t0 = System.nanoTime();
         for (int i = 0; i < reps; i++) flops = w.run();
