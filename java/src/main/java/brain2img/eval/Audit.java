@@ -199,11 +199,29 @@ public final class Audit {
      * {@code untested} (the ceiling is a reference, not a null to beat).
      */
     public AuditResult run(List<Entry> kinds, List<Entry> nulls, Collection<String> untested) {
+        return run(List.of(new Group(kinds, nulls)), untested);
+    }
+
+    /** Reconstruction kinds and the nulls made the same way, the only ones they are tested against. */
+    public record Group(List<Entry> kinds, List<Entry> nulls) {}
+
+    /**
+     * Several groups in one result (one metrics.json): each group's kinds get p-values only against that group's
+     * nulls — a method variant is tested against nulls rendered by the same variant, not another's.
+     */
+    public AuditResult run(List<Group> groups, Collection<String> untested) {
         List<Scores> k = new ArrayList<>(), nl = new ArrayList<>();
-        for (Entry e : kinds) k.add(score(e));
-        for (Entry e : nulls) nl.add(score(e));
+        Map<String, List<Scores>> against = new LinkedHashMap<>();
+        for (Group g : groups) {
+            List<Scores> kinds = new ArrayList<>(), nulls = new ArrayList<>();
+            for (Entry e : g.kinds()) kinds.add(score(e));
+            for (Entry e : g.nulls()) nulls.add(score(e));
+            for (Scores s : kinds) against.put(s.name(), List.copyOf(nulls));
+            k.addAll(kinds);
+            nl.addAll(nulls);
+        }
         Set<String> skip = new LinkedHashSet<>(untested);
-        return AuditResult.summarise(k, nl, skip, truth.length, options);
+        return AuditResult.summarise(k, nl, against, skip, truth.length, options);
     }
 
     /** Two-way (both directions) and top-1 identification of every sample in one space. */

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -35,25 +36,29 @@ public final class AuditResult {
     }
 
     private final List<Audit.Scores> kinds, nulls;
+    private final Map<String, List<Audit.Scores>> against; // kind name → the nulls it is tested against
     private final Set<String> untested;
     private final int images;
     private final Audit.Options options;
     private final Map<String, Map<String, Summary>> summaries = new LinkedHashMap<>();
     private final Map<String, Map<String, Summary>> bestOfK = new LinkedHashMap<>();
 
-    private AuditResult(List<Audit.Scores> kinds, List<Audit.Scores> nulls, Set<String> untested, int images, Audit.Options options) {
+    private AuditResult(List<Audit.Scores> kinds, List<Audit.Scores> nulls, Map<String, List<Audit.Scores>> against, Set<String> untested, int images,
+                        Audit.Options options) {
         this.kinds = List.copyOf(kinds);
         this.nulls = List.copyOf(nulls);
+        this.against = Map.copyOf(against);
         this.untested = untested;
         this.images = images;
         this.options = options;
     }
 
-    static AuditResult summarise(List<Audit.Scores> kinds, List<Audit.Scores> nulls, Set<String> untested, int n, Audit.Options o) {
-        AuditResult r = new AuditResult(kinds, nulls, untested, n, o);
+    static AuditResult summarise(List<Audit.Scores> kinds, List<Audit.Scores> nulls, Map<String, List<Audit.Scores>> against, Set<String> untested, int n,
+                                 Audit.Options o) {
+        AuditResult r = new AuditResult(kinds, nulls, against, untested, n, o);
         for (Audit.Scores s : nulls) r.summaries.put(nullKey(s.name()), r.summarise(s, List.of()));
         for (Audit.Scores s : kinds) {
-            r.summaries.put(s.name(), r.summarise(s, nulls));
+            r.summaries.put(s.name(), r.summarise(s, r.nullsOf(s.name())));
             Map<String, Summary> best = new LinkedHashMap<>();
             for (var m : s.bestOfK().entrySet()) {
                 best.put(m.getKey(), new Summary(Stats.bootstrap(m.getValue(), o.bootstrap(), o.seed()), Metrics.chance(m.getKey(), n), Map.of()));
@@ -115,6 +120,13 @@ public final class AuditResult {
 
     public List<Audit.Scores> nulls() {
         return nulls;
+    }
+
+    /** The nulls a kind is tested against: its group's (see {@link Audit#run(List, Collection)}). */
+    public List<Audit.Scores> nullsOf(String kind) {
+        List<Audit.Scores> n = against.get(kind);
+        if (n == null) throw new IllegalArgumentException("no kind " + kind + " (have " + against.keySet() + ")");
+        return n;
     }
 
     public Set<String> untested() {

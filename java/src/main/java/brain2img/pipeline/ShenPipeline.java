@@ -55,12 +55,16 @@ import java.util.function.Consumer;
  * refit with the training images deranged), {@code train_mean} (the mean training feature of every unit),
  * {@code nearest_train} (the true features of the training image whose features correlate best with the decoded
  * ones, r averaged over layers) and {@code ceiling} (the test image's own features: a reference, not tested).
+ * With a generator every null is also rendered as X_dir_dgn is, named {@code <null>_dgn} (same decoded set), and
+ * X_dir_dgn is tested only against those, X_dir only against its own ({@link Audit.Group}).
  *
  * <p>The report also shows method 1 side by side when it has been evaluated in the same run folder: its
  * reconstructions are scored again with its own nulls, so each method is tested only against its own.
  */
 public final class ShenPipeline implements Stages {
-    public static final String X_DIR = "X_dir", X_DIR_DGN = "X_dir_dgn";
+    /** The suffix of what the generator renders: X_dir_dgn and its nulls. */
+    static final String DGN = "_dgn";
+    public static final String X_DIR = "X_dir", X_DIR_DGN = X_DIR + DGN;
     /** The decoded-features set behind X_dir and X_dir_dgn. */
     static final String DECODED = "decoded";
     /** Test images per render unit (one optimiser batch). */
@@ -226,7 +230,7 @@ public final class ShenPipeline implements Stages {
     public void renderUnit(Planner.Unit u, Runnable beforeDone) throws IOException {
         VisionNet n = net();
         int side = side(), m = u.images();
-        String set = u.kind().equals(X_DIR) || u.kind().equals(X_DIR_DGN) ? DECODED : u.kind();
+        String set = decodedSet(u.kind());
         Map<String, Tensor> targets = new LinkedHashMap<>();
         for (String l : layers()) targets.put(l, Npy.map(own.f("decoded/" + set + "/" + l + ".npy")).slice(u.first(), u.end()).toF32());
         FeatureLoss loss = new FeatureLoss(n, targets);
@@ -236,7 +240,7 @@ public final class ShenPipeline implements Stages {
         Consumer<String> progress = s -> log.accept("render: " + u.kind() + " " + s);
         log.accept("render: " + u.kind() + " test images " + u.first() + ".." + (u.end() - 1));
         Tensor x;
-        if (u.kind().equals(X_DIR_DGN)) {
+        if (throughGenerator(u.kind())) {
             try (DeepSimGenerator g = new DeepSimGenerator(mt.generator(), backend)) {
                 x = new Reconstructor(n, loss, opt, progress, g, latentUpper(g.latent())).run(side, null);
             }
@@ -286,7 +290,7 @@ public final class ShenPipeline implements Stages {
         HtmlReport rep = new HtmlReport("brain2img run (Shen et al. 2019): " + own.dataset().name()).groundTruth(own.pictures(ids), ids);
         Method1 other = Files.isRegularFile(method1) ? method1(ids) : null;
         String label = other == null ? null : RunConfig.Method.SHEN;
-        for (String k : kinds()) rep.column(Pipeline.NULLS.contains(k) ? prefix(label, "null: " + k) : prefix(label, k), own.recon(k));
+        for (String k : kinds()) rep.column(isNull(k) ? prefix(label, "null: " + k) : prefix(label, k), own.recon(k));
         if (other != null) {
             for (String k : other.kinds()) rep.column(prefix(RunConfig.Method.TAKAGI, k), run.recon(k));
             for (String k : other.nulls()) rep.column(prefix(RunConfig.Method.TAKAGI, "null: " + k), run.recon(k));
@@ -308,10 +312,17 @@ public final class ShenPipeline implements Stages {
         Picture[] truth = own.pictures(testIds);
         Audit a = own.audit(truth, Map.of(), trainIds);
         try (NetSuite suite = own.netSuite(backend, nets, truth, testIds, trainIds)) {
-            List<Audit.Entry> kinds = new ArrayList<>(), nulls = new ArrayList<>();
-            for (String k : kinds()) (Pipeline.NULLS.contains(k) ? nulls : kinds).add(own.entry(k, Map.of(), suite));
-            log.accept("evaluate: scoring " + truth.length + " test images: " + kinds.size() + " kinds and " + nulls.size() + " nulls");
-            audit = a.run(kinds, nulls, List.of(Pipeline.CEILING));
+            // each renderer's kind against the nulls it rendered: X_dir against the pixel optimiser's, X_dir_dgn the generator's
+            List<Audit.Group> groups = new ArrayList<>();
+            int entries = 0;
+            for (String kind : renderers()) {
+                List<Audit.Entry> nulls = new ArrayList<>();
+                for (String nl : nullsOf(kind)) nulls.add(own.entry(nl, Map.of(), suite));
+                groups.add(new Audit.Group(List.of(own.entry(kind, Map.of(), suite)), nulls));
+                entries += 1 + nulls.size();
+            }
+            log.accept("evaluate: scoring " + truth.length + " test images: " + entries + " kinds and nulls, " + groups.size() + " renderer(s)");
+            audit = a.run(groups, List.of(Pipeline.CEILING, Pipeline.CEILING + DGN));
             netSettings = RunFolder.netSettings(suite);
         }
         return audit;
@@ -351,7 +362,8 @@ public final class ShenPipeline implements Stages {
         s.put("image_side", side());
         s.put("renderers", "X_dir: " + cfg.method().optimizer() + " on pixels, " + cfg.method().iterations() + " iterations, from mean grey"
                 + (cfg.method().generator() == null ? "" : "; X_dir_dgn: the deepsim generator's latent from z0 = 0, same iterations"));
-        s.put("nulls", "each through X_dir's optimiser: shuffled: test responses deranged; permuted_fit: decoders refit with training images deranged; "
+        s.put("nulls", "each through X_dir's optimiser" + (cfg.method().generator() == null ? "" : " and, named <null>_dgn, through X_dir_dgn's")
+                + ", each renderer's kind tested only against its own: shuffled: test responses deranged; permuted_fit: decoders refit with training images deranged; "
                 + "train_mean: mean training features; nearest_train: true features of the training image whose features correlate best with the decoded "
                 + "(r averaged over layers); ceiling: the test image's own features (not tested)");
         s.putAll(netSettings);
@@ -376,12 +388,36 @@ public final class ShenPipeline implements Stages {
                 m.voxels(), TOP_VOXELS_ALPHA, cfg.alphas(), cfg.folds(), BATCH);
     }
 
-    /** X_dir, X_dir_dgn with a generator, then the nulls: the render stage's kinds, in plan order. */
+    /** The render stage's kinds, in plan order: each renderer's kind (X_dir, X_dir_dgn with a generator), then each one's nulls. */
     private List<String> kinds() {
-        List<String> k = new ArrayList<>(List.of(X_DIR));
-        if (cfg.method().generator() != null) k.add(X_DIR_DGN);
-        k.addAll(Pipeline.NULLS);
+        List<String> k = new ArrayList<>(renderers());
+        for (String r : renderers()) k.addAll(nullsOf(r));
         return k;
+    }
+
+    /** X_dir, and X_dir_dgn with a generator. */
+    private List<String> renderers() {
+        return cfg.method().generator() == null ? List.of(X_DIR) : List.of(X_DIR, X_DIR_DGN);
+    }
+
+    /** The nulls rendered as {@code kind} is: method 1's names for X_dir's, suffixed {@code _dgn} for X_dir_dgn's. */
+    private static List<String> nullsOf(String kind) {
+        return Pipeline.NULLS.stream().map(n -> throughGenerator(kind) ? n + DGN : n).toList();
+    }
+
+    /** Whether the generator renders this kind (X_dir_dgn and its nulls) rather than the pixel optimiser. */
+    private static boolean throughGenerator(String kind) {
+        return kind.endsWith(DGN);
+    }
+
+    /** decoded/&lt;set&gt; holding a kind's target features: X_dir's and X_dir_dgn's the decoded ones, a null's its own whichever renders it. */
+    private static String decodedSet(String kind) {
+        String base = throughGenerator(kind) ? kind.substring(0, kind.length() - DGN.length()) : kind;
+        return base.equals(X_DIR) ? DECODED : base;
+    }
+
+    private static boolean isNull(String kind) {
+        return !decodedSet(kind).equals(DECODED);
     }
 
     private static List<String> decodedSets() {

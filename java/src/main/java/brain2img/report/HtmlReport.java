@@ -29,8 +29,8 @@ import java.util.Map;
  *
  * <p>Sections: the picture grid (ground truth | reconstructions | nulls), the field's metric table (this run's
  * kinds and nulls in the columns published tables use, the published NSD values below them, labelled as such),
- * the metric tables with 95% CIs and p-values against each null, per-image score plots against the nulls, the optimistic best-of-K bound and
- * the memorisation check, and the settings and versions.
+ * the metric tables with 95% CIs and p-values against each of the kind's own nulls ({@link AuditResult#nullsOf}), per-image
+ * score plots against them, the optimistic best-of-K bound and the memorisation check, and the settings and versions.
  */
 public final class HtmlReport {
     /** Pictures shown per image: at most this many samples of each column. */
@@ -190,13 +190,13 @@ public final class HtmlReport {
             Map<String, AuditResult.Summary> mine = all.get(kind.name());
             h.append("<h2>Metrics: ").append(esc(la.label(kind.name()))).append(" (").append(kind.samples()).append(kind.samples() == 1 ? " sample" : " samples")
                     .append(" per image)</h2>\n<table><tr><th>metric</th><th>chance</th><th>").append(esc(kind.name())).append("</th>");
-            for (var n : audit.nulls()) h.append("<th>null: ").append(esc(n.name())).append("</th>");
+            for (var n : audit.nullsOf(kind.name())) h.append("<th>null: ").append(esc(n.name())).append("</th>");
             h.append("</tr>\n");
             for (var m : mine.entrySet()) {
                 AuditResult.Summary s = m.getValue();
                 h.append("<tr><td title=\"").append(esc(Metrics.describe(m.getKey()))).append("\">").append(esc(m.getKey())).append("</td><td class=\"num\">")
                         .append(Double.isNaN(s.chance()) ? "" : fmt(s.chance())).append("</td><td class=\"num\">").append(interval(s.interval())).append("</td>");
-                for (var n : audit.nulls()) {
+                for (var n : audit.nullsOf(kind.name())) {
                     AuditResult.Summary ns = all.get("nulls." + n.name()).get(m.getKey());
                     h.append("<td class=\"num\">");
                     if (ns != null) h.append(interval(ns.interval()));
@@ -315,7 +315,7 @@ public final class HtmlReport {
                 if (mine == null) continue;
                 Map<String, double[]> series = new LinkedHashMap<>();
                 series.put(kind.name(), mine);
-                for (var n : audit.nulls()) {
+                for (var n : audit.nullsOf(kind.name())) {
                     double[] v = n.perImage().get(metric);
                     if (v != null) series.put("null: " + n.name(), v);
                 }

@@ -94,7 +94,7 @@ class RunShenTest {
     }
 
     @Test
-    void generatorAddsXDirDgnFromTheSameDecodedFeatures() throws Exception {
+    void generatorAddsXDirDgnAndItsOwnNullsFromTheSameDecodedFeatures() throws Exception {
         Path data = tmp.resolve("synth"), out = tmp.resolve("run");
         Synth.generate(data, Synth.Options.of(30, 100, 2).withImageSize(SIDE)); // 27 training, 3 test images
         Path g = tmp.resolve("deepsim_tiny.safetensors");
@@ -107,11 +107,41 @@ class RunShenTest {
         Tensor dgn = Npy.read(out.resolve("shen/recon/X_dir_dgn.npy")), dir = Npy.read(out.resolve("shen/recon/X_dir.npy"));
         assertArrayEquals(new long[]{3, 1, 3, 224, 224}, dgn.shape());
         assertFalse(Arrays.equals(dgn.toFloatArray(), dir.toFloatArray()), "the generator's pictures are its own");
-        JsonNode m = Json.read(out.resolve("shen/metrics.json"));
-        for (String nl : List.of("shuffled", "permuted_fit", "train_mean", "nearest_train")) {
-            assertTrue(m.path("X_dir_dgn").path("pixcorr").path("p_value").path(nl).isNumber(), "X_dir_dgn p-value against " + nl);
+        // every null also rendered through the generator, as <null>_dgn, with X_dir_dgn's settings
+        int[] ids = Npy.read(out.resolve("shen/features/test_ids.npy")).toIntArray();
+        for (String nl : NULLS) {
+            Tensor t = Npy.read(out.resolve("shen/recon/" + nl + "_dgn.npy"));
+            assertArrayEquals(new long[]{3, 1, 3, 224, 224}, t.shape(), nl + "_dgn");
+            for (int id : ids) assertTrue(Files.isRegularFile(out.resolve("shen/recon/" + nl + "_dgn/" + id + ".png")), nl + "_dgn " + id);
         }
-        assertTrue(Files.readString(out.resolve("shen/report.html")).contains("Metrics: X_dir_dgn"));
+        // one train-mean target and a deterministic latent optimiser: identical pictures, and the generator's, not the pixel optimiser's
+        float[] tmDgn = Npy.read(out.resolve("shen/recon/train_mean_dgn.npy")).toFloatArray(), tm = Npy.read(out.resolve("shen/recon/train_mean.npy")).toFloatArray();
+        int d = 3 * 224 * 224;
+        for (int i = 1; i < 3; i++) assertArrayEquals(Arrays.copyOfRange(tmDgn, 0, d), Arrays.copyOfRange(tmDgn, i * d, (i + 1) * d), "train_mean_dgn image " + i);
+        assertFalse(Arrays.equals(tmDgn, tm), "train_mean_dgn is rendered by the generator, not copied from the pixel optimiser's null");
+
+        // each renderer's kind tested only against its own nulls, and every null's CIs finite
+        JsonNode m = Json.read(out.resolve("shen/metrics.json"));
+        List<String> tested = List.of("shuffled", "permuted_fit", "train_mean", "nearest_train");
+        for (String metric : List.of("pixcorr", "ssim", "twoway_pixel")) {
+            assertEquals(tested, names(m.path("X_dir").path(metric).path("p_value")), "X_dir " + metric);
+            assertEquals(tested.stream().map(nl -> nl + "_dgn").toList(), names(m.path("X_dir_dgn").path(metric).path("p_value")), "X_dir_dgn " + metric);
+            for (String nl : NULLS) for (String e : List.of(nl, nl + "_dgn")) {
+                JsonNode s = m.path("nulls").path(e).path(metric);
+                assertTrue(Double.isFinite(s.path("ci_low").asDouble(Double.NaN)) && Double.isFinite(s.path("ci_high").asDouble(Double.NaN)), e + " " + metric + ": " + s);
+            }
+        }
+        String html = Files.readString(out.resolve("shen/report.html"));
+        String dgnTable = html.substring(html.indexOf("<h2>Metrics: X_dir_dgn"), html.indexOf("<h2>Per-image scores"));
+        assertTrue(dgnTable.contains("<th>null: shuffled_dgn</th>") && !dgnTable.contains("<th>null: shuffled</th>"), dgnTable);
+        String grid = html.substring(html.indexOf("<h2>Reconstructions"), html.indexOf("<h2>", html.indexOf("<h2>Reconstructions") + 1));
+        for (String nl : NULLS) assertTrue(grid.contains("<th>null: " + nl + "_dgn</th>"), "the grid shows the generator's " + nl);
+    }
+
+    private static List<String> names(JsonNode object) {
+        List<String> n = new java.util.ArrayList<>();
+        object.fieldNames().forEachRemaining(n::add);
+        return n;
     }
 
     @Test

@@ -90,6 +90,26 @@ class HtmlReportTest {
         assertTrue(takagiTable.contains("<th>null: permuted_fit</th>") && !takagiTable.contains("shuffled"), takagiTable);
     }
 
+    /**
+     * Two groups in one audit (a method variant beside another, each with the nulls it rendered): each kind's table
+     * and plots show, and test against, only its own group's nulls.
+     */
+    @Test
+    void eachKindAgainstItsOwnGroupsNulls() {
+        Picture[] truth = truth();
+        Audit audit = new Audit(truth, Map.of(), new Picture[0], new Audit.Options(200, 1000, 42));
+        AuditResult r = audit.run(List.of(new Audit.Group(List.of(Audit.Entry.of("X_dir", greys(2))), List.of(Audit.Entry.of("shuffled", greys(3)))),
+                new Audit.Group(List.of(Audit.Entry.of("X_dir_dgn", greys(4))), List.of(Audit.Entry.of("shuffled_dgn", greys(5))))), List.of());
+        String html = new HtmlReport("groups").groundTruth(truth, new int[]{10, 11, 12, 13, 14, 15}).audit(r).render();
+        String dir = html.substring(html.indexOf("<h2>Metrics: X_dir ("), html.indexOf("<h2>Metrics: X_dir_dgn ("));
+        String dgn = html.substring(html.indexOf("<h2>Metrics: X_dir_dgn ("), html.indexOf("<h2>Per-image scores"));
+        assertTrue(dir.contains("<th>null: shuffled</th>") && !dir.contains("shuffled_dgn"), dir);
+        assertTrue(dgn.contains("<th>null: shuffled_dgn</th>") && !dgn.contains("<th>null: shuffled</th>"), dgn);
+        assertTrue(html.contains("<td>null: shuffled</td>") && html.contains("<td>null: shuffled_dgn</td>"), "the field table lists every null");
+        assertEquals(List.of("shuffled"), r.summary("X_dir", "pixcorr").pValues().keySet().stream().toList());
+        assertEquals(List.of("shuffled_dgn"), r.summary("X_dir_dgn", "pixcorr").pValues().keySet().stream().toList());
+    }
+
     static Picture[][] wrap(Picture[] p) {
         Picture[][] w = new Picture[p.length][];
         for (int i = 0; i < p.length; i++) w[i] = new Picture[]{p[i]};
