@@ -20,7 +20,7 @@ import java.util.Arrays;
  */
 public final class CpuBackend implements Backend {
 
-    /** The instance other backends' host fallbacks compute with (the CPU backend holds no state). */
+    /** The instance other backends' host fallbacks compute with (the CPU backend holds no mutable state). */
     static final CpuBackend HOST = new CpuBackend();
 
     /**
