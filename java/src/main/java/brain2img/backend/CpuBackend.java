@@ -349,7 +349,7 @@ public final class CpuBackend implements Backend {
     public Tensor avgPool2dBackward(Tensor gradOut, int inH, int inW, int kh, int kw, int sh, int sw, int ph, int pw,
                                     boolean ceilMode, boolean countIncludePad) {
         checkRank4(gradOut, "avgPool2dBackward");
-        if (gradOut.dim(2) != Pooling.outSize(inH, kh, sh, ph, ceilMode) || gradOut.dim(3) != Pooling.outSize(inW, kw, sw, pw, ceilMode)) {
+        if (gradOut.dim(2) != PoolShape.outSize(inH, kh, sh, ph, ceilMode) || gradOut.dim(3) != PoolShape.outSize(inW, kw, sw, pw, ceilMode)) {
             throw new IllegalArgumentException("avgPool2dBackward: gradient " + gradOut.shapeString() + " does not fit input " + inH + "x" + inW);
         }
         return Pooling.avgPool(gradOut.floats(), gradOut.dim(0), gradOut.dim(1), inH, inW, kh, kw, sh, sw, ph, pw,
