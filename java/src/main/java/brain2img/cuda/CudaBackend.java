@@ -467,11 +467,7 @@ public final class CudaBackend implements Backend {
     public Tensor convTranspose2d(Tensor x, Tensor w, Tensor bias, int groups, int sh, int sw, int pt, int pl,
                                   int outH, int outW) {
         ensureCurrent();
-        if (x.rank() != 4 || w.rank() != 4 || groups < 1 || w.dim(0) != x.dim(1) || x.dim(1) % groups != 0
-                || outH < 1 || outW < 1) {
-            throw new IllegalArgumentException("convTranspose2d: input " + x.shapeString() + " and weight "
-                    + w.shapeString() + " must be (B,Cin,H,W) and (Cin,Cout/" + groups + ",kh,kw); output " + outH + "x" + outW);
-        }
+        Conv2dShape.checkTransposed(x, w, groups, outH, outW);
         int bsz = x.dimInt(0), cin = x.dimInt(1), hh = x.dimInt(2), ww = x.dimInt(3);
         int og = w.dimInt(1), kh = w.dimInt(2), kw = w.dimInt(3);
         int cg = cin / groups, oc = og * groups, okk = og * kh * kw;
