@@ -35,4 +35,16 @@ public record Conv2dShape(int batch, int channels, int height, int width, int ou
         boolean pointwise = kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pb == 0 && pl == 0 && pr == 0;
         return new Conv2dShape(bsz, ch, hh, ww, oc, kh, kw, ho, wo, pointwise);
     }
+
+    /**
+     * The check of {@link Backend#convTranspose2d}, which both backends make before their own geometry:
+     * x (B,Cin,H,W), w (Cin,Cout/groups,kh,kw) with Cin divisible by groups, a non-empty output outH×outW.
+     */
+    public static void checkTransposed(Tensor x, Tensor w, int groups, int outH, int outW) {
+        if (x.rank() != 4 || w.rank() != 4 || groups < 1 || w.dim(0) != x.dim(1) || x.dim(1) % groups != 0
+                || outH < 1 || outW < 1) {
+            throw new IllegalArgumentException("convTranspose2d: input " + x.shapeString() + " and weight "
+                    + w.shapeString() + " must be (B,Cin,H,W) and (Cin,Cout/" + groups + ",kh,kw); output " + outH + "x" + outW);
+        }
+    }
 }

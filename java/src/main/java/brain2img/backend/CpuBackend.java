@@ -165,11 +165,7 @@ public final class CpuBackend implements Backend {
     @Override
     public Tensor convTranspose2d(Tensor x, Tensor w, Tensor bias, int groups, int sh, int sw, int pt, int pl,
                                   int outH, int outW) {
-        if (x.rank() != 4 || w.rank() != 4 || groups < 1 || w.dim(0) != x.dim(1) || x.dim(1) % groups != 0
-                || outH < 1 || outW < 1) {
-            throw new IllegalArgumentException("convTranspose2d: input " + x.shapeString() + " and weight "
-                    + w.shapeString() + " must be (B,Cin,H,W) and (Cin,Cout/" + groups + ",kh,kw); output " + outH + "x" + outW);
-        }
+        Conv2dShape.checkTransposed(x, w, groups, outH, outW);
         int bsz = x.dimInt(0), cin = x.dimInt(1), hh = x.dimInt(2), ww = x.dimInt(3);
         int og = w.dimInt(1), kh = w.dimInt(2), kw = w.dimInt(3);
         int cg = cin / groups, oc = og * groups, okk = og * kh * kw;
@@ -349,7 +345,7 @@ public final class CpuBackend implements Backend {
     public Tensor avgPool2dBackward(Tensor gradOut, int inH, int inW, int kh, int kw, int sh, int sw, int ph, int pw,
                                     boolean ceilMode, boolean countIncludePad) {
         checkRank4(gradOut, "avgPool2dBackward");
-        if (gradOut.dim(2) != Pooling.outSize(inH, kh, sh, ph, ceilMode) || gradOut.dim(3) != Pooling.outSize(inW, kw, sw, pw, ceilMode)) {
+        if (gradOut.dim(2) != PoolShape.outSize(inH, kh, sh, ph, ceilMode) || gradOut.dim(3) != PoolShape.outSize(inW, kw, sw, pw, ceilMode)) {
             throw new IllegalArgumentException("avgPool2dBackward: gradient " + gradOut.shapeString() + " does not fit input " + inH + "x" + inW);
         }
         return Pooling.avgPool(gradOut.floats(), gradOut.dim(0), gradOut.dim(1), inH, inW, kh, kw, sh, sw, ph, pw,

@@ -7,22 +7,6 @@ import brain2img.util.Parallel;
 final class Pooling {
     private Pooling() {}
 
-    /** PyTorch's pooling output size (dilation 1): the last window must start inside the input or its left padding. */
-    static int outSize(int in, int k, int s, int pad, boolean ceil) {
-        int span = in + 2 * pad - k;
-        if (span < 0) throw new IllegalArgumentException("pooling: window " + k + " larger than padded input " + (in + 2 * pad));
-        int out = (ceil ? Math.floorDiv(span + s - 1, s) : Math.floorDiv(span, s)) + 1;
-        if (ceil && (out - 1) * s >= in + pad) out--;
-        return out;
-    }
-
-    private static void checkPool(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw) {
-        if (x.rank() != 4 || kh < 1 || kw < 1 || sh < 1 || sw < 1 || ph < 0 || pw < 0 || 2 * ph > kh || 2 * pw > kw) {
-            throw new IllegalArgumentException("pooling " + kh + "x" + kw + " stride " + sh + "x" + sw + " pad " + ph + "x" + pw
-                    + " of " + x.shapeString() + " (needs (B,C,H,W) and padding at most half the window)");
-        }
-    }
-
     /** The flat in-plane index of the max of window (r,q), first one on ties; -1 for a window of padding only. */
     private static int argmax(float[] x, int base, int hh, int ww, int r, int q, int kh, int kw, int sh, int sw, int ph, int pw) {
         int y0 = r * sh - ph, x0 = q * sw - pw;
@@ -42,9 +26,9 @@ final class Pooling {
     }
 
     static Tensor maxPool(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw, boolean ceil, Tensor gradOut) {
-        checkPool(x, kh, kw, sh, sw, ph, pw);
+        PoolShape.check(x, kh, kw, sh, sw, ph, pw);
         int planes = x.dimInt(0) * x.dimInt(1), hh = x.dimInt(2), ww = x.dimInt(3);
-        int ho = outSize(hh, kh, sh, ph, ceil), wo = outSize(ww, kw, sw, pw, ceil);
+        int ho = PoolShape.outSize(hh, kh, sh, ph, ceil), wo = PoolShape.outSize(ww, kw, sw, pw, ceil);
         float[] xf = x.floats();
         if (gradOut == null) {
             float[] out = new float[planes * ho * wo];
@@ -85,7 +69,7 @@ final class Pooling {
     static Tensor avgPool(float[] src, long bsz, long ch, int hh, int ww, int kh, int kw, int sh, int sw, int ph, int pw,
                           boolean ceil, boolean includePad, boolean backward) {
         int planes = Math.toIntExact(bsz * ch);
-        int ho = outSize(hh, kh, sh, ph, ceil), wo = outSize(ww, kw, sw, pw, ceil);
+        int ho = PoolShape.outSize(hh, kh, sh, ph, ceil), wo = PoolShape.outSize(ww, kw, sw, pw, ceil);
         float[] dst = new float[planes * (backward ? hh * ww : ho * wo)];
         Parallel.forRange(planes, 1, (p0, p1) -> {
             for (int p = p0; p < p1; p++) {

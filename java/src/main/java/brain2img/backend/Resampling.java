@@ -7,6 +7,9 @@ import brain2img.util.Parallel;
  * torch's {@code interpolate} (align_corners=False) as separable filters: each axis is a list of taps per
  * output index (first input index, weights), applied to rows then columns; the input gradient applies the
  * same taps transposed. Also the zero-filling crop.
+ *
+ * <p>{@code brain2img.eval.Resize} is the metrics' own bilinear interpolate on double-precision pictures; it is
+ * kept apart because this one works on f32 tensors (float source positions, as torch for float input).
  */
 final class Resampling {
     private Resampling() {}

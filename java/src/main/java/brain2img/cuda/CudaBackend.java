@@ -2,6 +2,7 @@ package brain2img.cuda;
 
 import brain2img.backend.Backend;
 import brain2img.backend.Conv2dShape;
+import brain2img.backend.PoolShape;
 import brain2img.backend.CpuBackend;
 import brain2img.tensor.DType;
 import brain2img.tensor.DeviceMemory;
@@ -466,11 +467,7 @@ public final class CudaBackend implements Backend {
     public Tensor convTranspose2d(Tensor x, Tensor w, Tensor bias, int groups, int sh, int sw, int pt, int pl,
                                   int outH, int outW) {
         ensureCurrent();
-        if (x.rank() != 4 || w.rank() != 4 || groups < 1 || w.dim(0) != x.dim(1) || x.dim(1) % groups != 0
-                || outH < 1 || outW < 1) {
-            throw new IllegalArgumentException("convTranspose2d: input " + x.shapeString() + " and weight "
-                    + w.shapeString() + " must be (B,Cin,H,W) and (Cin,Cout/" + groups + ",kh,kw); output " + outH + "x" + outW);
-        }
+        Conv2dShape.checkTransposed(x, w, groups, outH, outW);
         int bsz = x.dimInt(0), cin = x.dimInt(1), hh = x.dimInt(2), ww = x.dimInt(3);
         int og = w.dimInt(1), kh = w.dimInt(2), kw = w.dimInt(3);
         int cg = cin / groups, oc = og * groups, okk = og * kh * kw;
@@ -505,22 +502,6 @@ public final class CudaBackend implements Backend {
 
     // ------------------------------------------------------------------ vision: pooling
 
-    /** PyTorch's pooling output size (dilation 1), as the CPU backend's: the last window starts inside the input or its left padding. */
-    static int poolOut(int in, int k, int s, int pad, boolean ceil) {
-        int span = in + 2 * pad - k;
-        if (span < 0) throw new IllegalArgumentException("pooling: window " + k + " larger than padded input " + (in + 2 * pad));
-        int out = (ceil ? Math.floorDiv(span + s - 1, s) : Math.floorDiv(span, s)) + 1;
-        if (ceil && (out - 1) * s >= in + pad) out--;
-        return out;
-    }
-
-    private static void checkPool(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw) {
-        if (x.rank() != 4 || kh < 1 || kw < 1 || sh < 1 || sw < 1 || ph < 0 || pw < 0 || 2 * ph > kh || 2 * pw > kw) {
-            throw new IllegalArgumentException("pooling " + kh + "x" + kw + " stride " + sh + "x" + sw + " pad " + ph + "x" + pw
-                    + " of " + x.shapeString() + " (needs (B,C,H,W) and padding at most half the window)");
-        }
-    }
-
     private static void checkGrad(Tensor g, long b, long c, int h, int w, String what) {
         if (g.rank() != 4 || g.dim(0) != b || g.dim(1) != c || g.dim(2) != h || g.dim(3) != w) {
             throw new IllegalArgumentException(what + ": gradient " + g.shapeString() + " is not (" + b + "," + c + "," + h + "," + w + ")");
@@ -549,18 +530,18 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor maxPool2d(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw, boolean ceilMode) {
         ensureCurrent();
-        checkPool(x, kh, kw, sh, sw, ph, pw);
+        PoolShape.check(x, kh, kw, sh, sw, ph, pw);
         int hh = x.dimInt(2), ww = x.dimInt(3);
-        int ho = poolOut(hh, kh, sh, ph, ceilMode), wo = poolOut(ww, kw, sw, pw, ceilMode);
+        int ho = PoolShape.outSize(hh, kh, sh, ph, ceilMode), wo = PoolShape.outSize(ww, kw, sw, pw, ceilMode);
         return pool(Kernel.MAXPOOL, new Tensor[]{x}, x.dim(0), x.dim(1), hh, ww, ho, wo, ho, wo, kh, kw, sh, sw, ph, pw);
     }
 
     @Override
     public Tensor maxPool2dBackward(Tensor x, Tensor gradOut, int kh, int kw, int sh, int sw, int ph, int pw, boolean ceilMode) {
         ensureCurrent();
-        checkPool(x, kh, kw, sh, sw, ph, pw);
+        PoolShape.check(x, kh, kw, sh, sw, ph, pw);
         int hh = x.dimInt(2), ww = x.dimInt(3);
-        int ho = poolOut(hh, kh, sh, ph, ceilMode), wo = poolOut(ww, kw, sw, pw, ceilMode);
+        int ho = PoolShape.outSize(hh, kh, sh, ph, ceilMode), wo = PoolShape.outSize(ww, kw, sw, pw, ceilMode);
         checkGrad(gradOut, x.dim(0), x.dim(1), ho, wo, "maxPool2dBackward");
         return pool(Kernel.MAXPOOL_BACKWARD, new Tensor[]{x, gradOut}, x.dim(0), x.dim(1), hh, ww, ho, wo, hh, ww,
                 kh, kw, sh, sw, ph, pw);
@@ -569,9 +550,9 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor avgPool2d(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw, boolean ceilMode, boolean countIncludePad) {
         ensureCurrent();
-        checkPool(x, kh, kw, sh, sw, ph, pw);
+        PoolShape.check(x, kh, kw, sh, sw, ph, pw);
         int hh = x.dimInt(2), ww = x.dimInt(3);
-        int ho = poolOut(hh, kh, sh, ph, ceilMode), wo = poolOut(ww, kw, sw, pw, ceilMode);
+        int ho = PoolShape.outSize(hh, kh, sh, ph, ceilMode), wo = PoolShape.outSize(ww, kw, sw, pw, ceilMode);
         return pool(Kernel.AVGPOOL, new Tensor[]{x}, x.dim(0), x.dim(1), hh, ww, ho, wo, ho, wo,
                 kh, kw, sh, sw, ph, pw, countIncludePad ? 1 : 0);
     }
@@ -580,8 +561,8 @@ public final class CudaBackend implements Backend {
     public Tensor avgPool2dBackward(Tensor gradOut, int inH, int inW, int kh, int kw, int sh, int sw, int ph, int pw,
                                     boolean ceilMode, boolean countIncludePad) {
         ensureCurrent();
-        checkPool(gradOut, kh, kw, sh, sw, ph, pw);
-        int ho = poolOut(inH, kh, sh, ph, ceilMode), wo = poolOut(inW, kw, sw, pw, ceilMode);
+        PoolShape.check(gradOut, kh, kw, sh, sw, ph, pw);
+        int ho = PoolShape.outSize(inH, kh, sh, ph, ceilMode), wo = PoolShape.outSize(inW, kw, sw, pw, ceilMode);
         checkGrad(gradOut, gradOut.dim(0), gradOut.dim(1), ho, wo, "avgPool2dBackward for input " + inH + "x" + inW);
         return pool(Kernel.AVGPOOL_BACKWARD, new Tensor[]{gradOut}, gradOut.dim(0), gradOut.dim(1), inH, inW, ho, wo, inH, inW,
                 kh, kw, sh, sw, ph, pw, countIncludePad ? 1 : 0);

@@ -2,14 +2,9 @@ package brain2img.encode;
 
 import brain2img.backend.Backend;
 import brain2img.eval.Picture;
-import brain2img.sd.ClipTextEncoder;
-import brain2img.sd.ClipTokenizer;
-import brain2img.sd.DdimScheduler;
 import brain2img.sd.Sampler;
-import brain2img.sd.SdSource;
+import brain2img.sd.SdComponents;
 import brain2img.sd.SeededNoise;
-import brain2img.sd.UNet;
-import brain2img.sd.Vae;
 import brain2img.tensor.Tensor;
 
 import java.nio.file.Path;
@@ -28,21 +23,15 @@ final class SdFeatures implements AutoCloseable {
     /** The schedule the early/middle/late aliases refer to: steps 10, 25, 40 of 50. */
     static final int ALIAS_STEPS = 50;
 
-    private final SdSource src;
+    private final SdComponents sd;
     private final Backend be;
     private final int size;
     private final long seed;
-    private Vae vae;
-    private ClipTokenizer tokenizer;
-    private ClipTextEncoder text;
-    private UNet unet;
-    private DdimScheduler scheduler;
-    private Tensor uncond;
 
     SdFeatures(Path weights, Backend be, int size, long seed) {
         if (weights == null) throw new IllegalArgumentException("the z, c, zc@S and unet: spaces need Stable Diffusion weights (--weights)");
         if (size % 8 != 0) throw new IllegalArgumentException("--sd-size must be a multiple of 8, got " + size);
-        this.src = SdSource.open(weights, null);
+        this.sd = new SdComponents(weights, be);
         this.be = be;
         this.size = size;
         this.seed = seed;
@@ -57,23 +46,19 @@ final class SdFeatures implements AutoCloseable {
             for (int j = 0; j < d; j++) all[i * d + j] = (float) (2 * v[j] - 1);
         }
         Tensor img = Tensor.of(all, stimuli.size(), 3, size, size);
-        return rows(be.download(vae().encode(img).mean()).toFloatArray(), stimuli.size());
+        return rows(be.download(sd.vae().encode(img).mean()).toFloatArray(), stimuli.size());
     }
 
     /** CLIP hidden states of the captions averaged over them: 77·D values. */
     float[] c(List<String> captions) {
-        float[] h = be.download(text().encodeTexts(tokenizer(), captions)).toFloatArray();
-        int d = h.length / captions.size();
-        float[] mean = new float[d];
-        for (int k = 0; k < captions.size(); k++) for (int j = 0; j < d; j++) mean[j] += h[k * d + j] / captions.size();
-        return mean;
+        return sd.captionMean(captions);
     }
 
     /** img2img from the true latents z under the true c (diffusers convention, guidance with the empty prompt): unscaled latents. */
     float[][] zc(float[][] z, float[][] c, double strength, int steps, double guidance) {
-        float scale = vae().scalingFactor();
-        Sampler sampler = new Sampler(unet(), scheduler(), be);
-        Tensor latent = sampler.img2img(latents(z, scale), noise(z.length), strength, Sampler.Convention.DIFFUSERS, context(c), uncond(),
+        float scale = sd.vae().scalingFactor();
+        Sampler sampler = new Sampler(sd.unet(), sd.scheduler(), be);
+        Tensor latent = sampler.img2img(latents(z, scale), noise(z.length), strength, Sampler.Convention.DIFFUSERS, SdComponents.context(c), sd.uncond(),
                 new Sampler.Settings(steps, (float) guidance, 0, seed), Sampler.Progress.NONE);
         float[] v = be.download(latent).toFloatArray();
         for (int i = 0; i < v.length; i++) v[i] /= scale;
@@ -82,11 +67,11 @@ final class SdFeatures implements AutoCloseable {
 
     /** The U-Net's {@code node} output in one pass at timestep t on z noised to t, conditioned on c: rows of C·h·w. */
     float[][] unet(float[][] z, float[][] c, String node, int t) {
-        Tensor x = scheduler().addNoise(be, be.upload(latents(z, vae().scalingFactor())), be.upload(noise(z.length)), t);
+        Tensor x = sd.scheduler().addNoise(be, be.upload(latents(z, sd.vae().scalingFactor())), be.upload(noise(z.length)), t);
         Map<String, Tensor> seen = new TreeMap<>();
         float[] ts = new float[z.length];
         java.util.Arrays.fill(ts, t);
-        unet().predict(x, ts, context(c), (name, act) -> {
+        sd.unet().predict(x, ts, SdComponents.context(c), (name, act) -> {
             if (name.equals(node)) seen.put(name, be.download(act));
             else seen.putIfAbsent(name, null);
         });
@@ -97,15 +82,15 @@ final class SdFeatures implements AutoCloseable {
 
     /** A timestep: 0…T−1 as given, or early/middle/late = steps 10/25/40 of the 50-step schedule. */
     int timestep(String spec) {
-        int[] ts = scheduler().timesteps(ALIAS_STEPS);
+        int[] ts = sd.scheduler().timesteps(ALIAS_STEPS);
         int t = switch (spec) {
             case "early" -> ts[10];
             case "middle" -> ts[25];
             case "late" -> ts[40];
             default -> Integer.parseInt(spec);
         };
-        if (t < 0 || t >= scheduler().trainTimesteps()) {
-            throw new IllegalArgumentException("unet: timestep " + t + " outside 0.." + (scheduler().trainTimesteps() - 1));
+        if (t < 0 || t >= sd.scheduler().trainTimesteps()) {
+            throw new IllegalArgumentException("unet: timestep " + t + " outside 0.." + (sd.scheduler().trainTimesteps() - 1));
         }
         return t;
     }
@@ -128,18 +113,6 @@ final class SdFeatures implements AutoCloseable {
         return Tensor.of(all, z.length, 4, s, s);
     }
 
-    private static Tensor context(float[][] c) {
-        int d = c[0].length, tokens = ClipTokenizer.CONTEXT_LENGTH;
-        float[] all = new float[c.length * d];
-        for (int i = 0; i < c.length; i++) System.arraycopy(c[i], 0, all, i * d, d);
-        return Tensor.of(all, c.length, tokens, d / tokens);
-    }
-
-    private Tensor uncond() {
-        if (uncond == null) uncond = be.download(text().encodeTexts(tokenizer(), List.of("")));
-        return uncond;
-    }
-
     private static float[][] rows(float[] flat, int n) {
         int d = flat.length / n;
         List<float[]> out = new ArrayList<>(n);
@@ -147,33 +120,8 @@ final class SdFeatures implements AutoCloseable {
         return out.toArray(float[][]::new);
     }
 
-    private Vae vae() {
-        if (vae == null) vae = Vae.load(src, be);
-        return vae;
-    }
-
-    private ClipTokenizer tokenizer() {
-        if (tokenizer == null) tokenizer = ClipTokenizer.load(src.tokenizerDir());
-        return tokenizer;
-    }
-
-    private ClipTextEncoder text() {
-        if (text == null) text = ClipTextEncoder.load(src, be);
-        return text;
-    }
-
-    private UNet unet() {
-        if (unet == null) unet = UNet.load(src, be);
-        return unet;
-    }
-
-    private DdimScheduler scheduler() {
-        if (scheduler == null) scheduler = DdimScheduler.load(src);
-        return scheduler;
-    }
-
     @Override
     public void close() {
-        src.close();
+        sd.close();
     }
 }

@@ -10,6 +10,10 @@ package brain2img.eval;
  * are the input pixels within {@code support = max(scale,1)} of it, weighted by the triangle
  * {@code max(0, 1−|j+0.5−centre|/max(scale,1))} and normalised to sum 1. When upsampling this is ordinary
  * half-pixel bilinear interpolation with edge clamping; when downsampling the triangle widens (antialiasing).
+ *
+ * <p>The backend's {@code Resampling} (behind {@code Backend.resize}) implements the same interpolate for f32
+ * tensors, with torch's float source positions in the plain mode; this one stays separate because the metrics
+ * work on double-precision {@link Picture}s, and routing them through f32 tensors would change their values.
  */
 final class Resize {
     private Resize() {}

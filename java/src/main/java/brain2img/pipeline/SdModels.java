@@ -2,14 +2,9 @@ package brain2img.pipeline;
 
 import brain2img.backend.Backend;
 import brain2img.eval.Picture;
-import brain2img.sd.ClipTextEncoder;
-import brain2img.sd.ClipTokenizer;
-import brain2img.sd.DdimScheduler;
 import brain2img.sd.Sampler;
-import brain2img.sd.SdSource;
+import brain2img.sd.SdComponents;
 import brain2img.sd.SeededNoise;
-import brain2img.sd.UNet;
-import brain2img.sd.Vae;
 import brain2img.tensor.Tensor;
 
 import java.nio.file.Path;
@@ -21,18 +16,13 @@ import java.util.List;
  * size S; SD's images are [-1,1], hence the ×2−1 on the way in and back.
  */
 public final class SdModels implements AutoCloseable {
-    private final SdSource src;
+    private final SdComponents sd;
     private final Backend be;
     final int size;
-    private Vae vae;
-    private ClipTokenizer tokenizer;
-    private ClipTextEncoder text;
-    private UNet unet;
-    private Tensor uncond;
 
     public SdModels(Path weights, Backend be, int size) {
         if (weights == null) throw new IllegalArgumentException("--targets z,c needs Stable Diffusion weights (--weights DIR or FILE)");
-        this.src = SdSource.open(weights, null);
+        this.sd = new SdComponents(weights, be);
         this.be = be;
         this.size = size;
     }
@@ -44,29 +34,25 @@ public final class SdModels implements AutoCloseable {
     /** Posterior means (unscaled) of the pictures resized to S×S: (n, 4·(S/8)²) rows. */
     float[][] encode(List<Picture> pictures) {
         Tensor img = stack(pictures.stream().map(p -> p.rgb().resize(size, size)).toList());
-        float[] mean = be.download(vae().encode(img).mean()).toFloatArray();
+        float[] mean = be.download(sd.vae().encode(img).mean()).toFloatArray();
         return split(mean, pictures.size());
     }
 
     /** CLIP hidden states of an image's captions, averaged over the captions: 77·D values. */
     float[] conditioning(List<String> captions) {
-        float[] h = be.download(text().encodeTexts(tokenizer(), captions)).toFloatArray();
-        int d = h.length / captions.size();
-        float[] mean = new float[d];
-        for (int c = 0; c < captions.size(); c++) for (int j = 0; j < d; j++) mean[j] += h[c * d + j] / captions.size();
-        return mean;
+        return sd.captionMean(captions);
     }
 
     /** X_z: the VAE decoding of unscaled latents (n rows) → pictures. */
     public Picture[] decode(float[][] z) {
-        return pictures(vae().decode(latentBatch(z, vae().scalingFactor())));
+        return pictures(sd.vae().decode(latentBatch(z, sd.vae().scalingFactor())));
     }
 
     /** X_c: text-to-image from conditionings (n rows of 77·D), sample seed {@code seed}. */
     Picture[] textToImage(float[][] c, long seed, int steps, double guidance) {
         Tensor noise = noise(c.length, seed);
-        Tensor latent = sampler().txt2img(noise, context(c), uncond(), new Sampler.Settings(steps, (float) guidance, 0, seed), (i, n, t) -> {});
-        return pictures(vae().decode(latent));
+        Tensor latent = new Sampler(sd.unet(), sd.scheduler(), be).txt2img(noise, SdComponents.context(c), sd.uncond(), new Sampler.Settings(steps, (float) guidance, 0, seed), (i, n, t) -> {});
+        return pictures(sd.vae().decode(latent));
     }
 
     /**
@@ -74,14 +60,14 @@ public final class SdModels implements AutoCloseable {
      * Takagi's code re-reads → re-encoded at S×S (posterior mean × scaling factor). The same for every sample.
      */
     public Tensor initLatent(float[][] z) {
-        return latentBatch(encode(java.util.Arrays.asList(decode(z))), vae().scalingFactor());
+        return latentBatch(encode(java.util.Arrays.asList(decode(z))), sd.vae().scalingFactor());
     }
 
     /** X_zc, Takagi's img2img: the init latent noised to {@code strength}, then DDIM with guidance on c (diffusers convention). */
     public Picture[] imageToImage(Tensor init, float[][] c, long seed, int steps, double guidance, double strength) {
-        Tensor latent = sampler().img2img(init, noise(c.length, seed), strength, Sampler.Convention.DIFFUSERS, context(c), uncond(),
+        Tensor latent = new Sampler(sd.unet(), sd.scheduler(), be).img2img(init, noise(c.length, seed), strength, Sampler.Convention.DIFFUSERS, SdComponents.context(c), sd.uncond(),
                 new Sampler.Settings(steps, (float) guidance, 0, seed), (i, n, t) -> {});
-        return pictures(vae().decode(latent));
+        return pictures(sd.vae().decode(latent));
     }
 
     // ---------------------------------------------------------------- helpers
@@ -95,25 +81,12 @@ public final class SdModels implements AutoCloseable {
         return Tensor.of(all, n, 4, s, s);
     }
 
-    private Tensor context(float[][] c) {
-        int d = c[0].length, tokens = ClipTokenizer.CONTEXT_LENGTH;
-        float[] all = new float[c.length * d];
-        for (int i = 0; i < c.length; i++) System.arraycopy(c[i], 0, all, i * d, d);
-        return Tensor.of(all, c.length, tokens, d / tokens);
-    }
-
     /** Rows of unscaled latents × scale as a host (n,4,S/8,S/8) tensor. */
     private Tensor latentBatch(float[][] z, float scale) {
         int s = latentSide();
         float[] all = new float[z.length * 4 * s * s];
         for (int i = 0; i < z.length; i++) for (int j = 0; j < z[i].length; j++) all[i * z[i].length + j] = z[i][j] * scale;
         return Tensor.of(all, z.length, 4, s, s);
-    }
-
-    /** The unconditional context: the encoded empty prompt, (1,77,D). */
-    private Tensor uncond() {
-        if (uncond == null) uncond = be.download(text().encodeTexts(tokenizer(), List.of("")));
-        return uncond;
     }
 
     /** [0,1] pictures → (n,3,S,S) in [-1,1]. */
@@ -149,28 +122,8 @@ public final class SdModels implements AutoCloseable {
         return rows;
     }
 
-    private Vae vae() {
-        if (vae == null) vae = Vae.load(src, be);
-        return vae;
-    }
-
-    private ClipTokenizer tokenizer() {
-        if (tokenizer == null) tokenizer = ClipTokenizer.load(src.tokenizerDir());
-        return tokenizer;
-    }
-
-    private ClipTextEncoder text() {
-        if (text == null) text = ClipTextEncoder.load(src, be);
-        return text;
-    }
-
-    private Sampler sampler() {
-        if (unet == null) unet = UNet.load(src, be);
-        return new Sampler(unet, DdimScheduler.load(src), be);
-    }
-
     @Override
     public void close() {
-        src.close();
+        sd.close();
     }
 }

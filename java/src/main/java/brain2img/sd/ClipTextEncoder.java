@@ -1,6 +1,7 @@
 package brain2img.sd;
 
 import brain2img.backend.Backend;
+import brain2img.clip.ClipEncoderLayer;
 import brain2img.io.FormatException;
 import brain2img.tensor.DType;
 import brain2img.tensor.Tensor;
@@ -61,16 +62,11 @@ public final class ClipTextEncoder {
         }
     }
 
-    /** One pre-LN transformer block; linear weights (out,in) as stored. */
-    private record Block(Tensor ln1Gamma, Tensor ln1Beta,
-                         Tensor qW, Tensor qB, Tensor kW, Tensor kB, Tensor vW, Tensor vB, Tensor outW, Tensor outB,
-                         Tensor ln2Gamma, Tensor ln2Beta, Tensor fc1W, Tensor fc1B, Tensor fc2W, Tensor fc2B) {}
-
     private final Backend be;
     private final Config config;
     private final Tensor tokenEmbedding;    // (V,D)
     private final Tensor positionEmbedding; // (P,D)
-    private final Block[] blocks;
+    private final ClipEncoderLayer[] blocks;
     private final Tensor finalGamma, finalBeta;
 
     private ClipTextEncoder(Backend be, Config config, TensorSource w) {
@@ -80,18 +76,9 @@ public final class ClipTextEncoder {
         String e = "text_model.embeddings.";
         tokenEmbedding = load(w, e + "token_embedding.weight", config.vocabSize, d);
         positionEmbedding = load(w, e + "position_embedding.weight", config.maxPositions, d);
-        blocks = new Block[config.layers];
+        blocks = new ClipEncoderLayer[config.layers];
         for (int i = 0; i < blocks.length; i++) {
-            String p = "text_model.encoder.layers." + i + ".";
-            blocks[i] = new Block(
-                    load(w, p + "layer_norm1.weight", d), load(w, p + "layer_norm1.bias", d),
-                    load(w, p + "self_attn.q_proj.weight", d, d), load(w, p + "self_attn.q_proj.bias", d),
-                    load(w, p + "self_attn.k_proj.weight", d, d), load(w, p + "self_attn.k_proj.bias", d),
-                    load(w, p + "self_attn.v_proj.weight", d, d), load(w, p + "self_attn.v_proj.bias", d),
-                    load(w, p + "self_attn.out_proj.weight", d, d), load(w, p + "self_attn.out_proj.bias", d),
-                    load(w, p + "layer_norm2.weight", d), load(w, p + "layer_norm2.bias", d),
-                    load(w, p + "mlp.fc1.weight", f, d), load(w, p + "mlp.fc1.bias", f),
-                    load(w, p + "mlp.fc2.weight", d, f), load(w, p + "mlp.fc2.bias", d));
+            blocks[i] = ClipEncoderLayer.load((name, shape) -> load(w, name, shape), "text_model.encoder.layers." + i + ".", d, f);
         }
         finalGamma = load(w, "text_model.final_layer_norm.weight", d);
         finalBeta = load(w, "text_model.final_layer_norm.bias", d);
@@ -132,15 +119,8 @@ public final class ClipTextEncoder {
         if (n == 0) return be.allocate(0, len, d);
         Tensor x = be.embedding(tokenEmbedding, ids.reshape((long) n * len)).reshape(n, len, d);
         x = be.add(x, len == config.maxPositions ? positionEmbedding : positionEmbedding.slice(0, len));
-        float scale = (float) (1.0 / Math.sqrt((double) d / config.heads));
-        for (Block b : blocks) {
-            Tensor h = be.layerNorm(x, b.ln1Gamma, b.ln1Beta, config.layerNormEps);
-            Tensor q = be.linear(h, b.qW, b.qB), k = be.linear(h, b.kW, b.kB), v = be.linear(h, b.vW, b.vB);
-            Tensor a = be.attention(q, k, v, config.heads, scale, null, true); // (N,L,D), position i sees 0..i
-            x = be.add(x, be.linear(a, b.outW, b.outB));
-            h = be.layerNorm(x, b.ln2Gamma, b.ln2Beta, config.layerNormEps);
-            h = be.unary(config.activation, be.linear(h, b.fc1W, b.fc1B)); // (N,L,F)
-            x = be.add(x, be.linear(h, b.fc2W, b.fc2B));
+        for (ClipEncoderLayer b : blocks) {
+            x = b.forward(be, x, config.heads, config.layerNormEps, config.activation, true); // position i sees 0..i
         }
         return be.layerNorm(x, finalGamma, finalBeta, config.layerNormEps);
     }

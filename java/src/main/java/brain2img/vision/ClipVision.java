@@ -1,6 +1,7 @@
 package brain2img.vision;
 
 import brain2img.backend.Backend;
+import brain2img.clip.ClipEncoderLayer;
 import brain2img.io.FormatException;
 import brain2img.io.Json;
 import brain2img.io.WeightFile;
@@ -53,10 +54,6 @@ public final class ClipVision implements VisionNet {
         public int tokens() { return gridSide() * gridSide() + 1; }
     }
 
-    /** One pre-LN block; linear weights (out,in). */
-    private record Block(Tensor ln1G, Tensor ln1B, Tensor qW, Tensor qB, Tensor kW, Tensor kB, Tensor vW, Tensor vB,
-                         Tensor outW, Tensor outB, Tensor ln2G, Tensor ln2B, Tensor fc1W, Tensor fc1B, Tensor fc2W, Tensor fc2B) {}
-
     private final Backend be;
     private final Config config;
     private final Path source;
@@ -65,7 +62,7 @@ public final class ClipVision implements VisionNet {
     private final Tensor classEmb;     // (D)
     private final Tensor positionEmb;  // (L,D)
     private final Tensor preG, preB, postG, postB;
-    private final Block[] blocks;
+    private final ClipEncoderLayer[] blocks;
     private final Tensor projW;        // (E,D), HF's visual_projection layout
     private final List<String> nodes;
 
@@ -80,18 +77,9 @@ public final class ClipVision implements VisionNet {
         positionEmb = load(w, e + "position_embedding.weight", c.tokens(), d);
         preG = load(w, "vision_model.pre_layrnorm.weight", d);
         preB = load(w, "vision_model.pre_layrnorm.bias", d);
-        blocks = new Block[c.layers];
+        blocks = new ClipEncoderLayer[c.layers];
         for (int i = 0; i < blocks.length; i++) {
-            String p = "vision_model.encoder.layers." + i + ".";
-            blocks[i] = new Block(
-                    load(w, p + "layer_norm1.weight", d), load(w, p + "layer_norm1.bias", d),
-                    load(w, p + "self_attn.q_proj.weight", d, d), load(w, p + "self_attn.q_proj.bias", d),
-                    load(w, p + "self_attn.k_proj.weight", d, d), load(w, p + "self_attn.k_proj.bias", d),
-                    load(w, p + "self_attn.v_proj.weight", d, d), load(w, p + "self_attn.v_proj.bias", d),
-                    load(w, p + "self_attn.out_proj.weight", d, d), load(w, p + "self_attn.out_proj.bias", d),
-                    load(w, p + "layer_norm2.weight", d), load(w, p + "layer_norm2.bias", d),
-                    load(w, p + "mlp.fc1.weight", f, d), load(w, p + "mlp.fc1.bias", f),
-                    load(w, p + "mlp.fc2.weight", d, f), load(w, p + "mlp.fc2.bias", d));
+            blocks[i] = ClipEncoderLayer.load((name, shape) -> load(w, name, shape), "vision_model.encoder.layers." + i + ".", d, f);
         }
         postG = load(w, "vision_model.post_layernorm.weight", d);
         postB = load(w, "vision_model.post_layernorm.bias", d);
@@ -296,7 +284,7 @@ public final class ClipVision implements VisionNet {
         Tensor h = embed(be.upload(x));
         found.put(nodes.get(0), h);
         for (int i = 0; i < Math.min(deepest, config.layers); i++) {
-            h = block(blocks[i], h);
+            h = blocks[i].forward(be, h, config.heads, config.layerNormEps, config.activation, false);
             found.put(nodes.get(i + 1), h);
         }
         if (deepest == nodes.size() - 1) found.put(IMAGE_EMBEDS, project(h));
@@ -318,17 +306,6 @@ public final class ClipVision implements VisionNet {
         Tensor cls = be.add(be.allocate(n, 1, d), classEmb);                            // (N,1,D)
         Tensor h = be.add(be.concatChannels(cls, p), positionEmb);                      // (N,L,D)
         return be.layerNorm(h, preG, preB, config.layerNormEps);
-    }
-
-    private Tensor block(Block b, Tensor x) {
-        float eps = config.layerNormEps;
-        float scale = (float) (1.0 / Math.sqrt((double) config.width / config.heads));
-        Tensor h = be.layerNorm(x, b.ln1G, b.ln1B, eps);
-        Tensor q = be.linear(h, b.qW, b.qB), k = be.linear(h, b.kW, b.kB), v = be.linear(h, b.vW, b.vB);
-        x = be.add(x, be.linear(be.attention(q, k, v, config.heads, scale, null, false), b.outW, b.outB));
-        h = be.layerNorm(x, b.ln2G, b.ln2B, eps);
-        h = be.unary(config.activation, be.linear(h, b.fc1W, b.fc1B)); // (N,L,F)
-        return be.add(x, be.linear(h, b.fc2W, b.fc2B));
     }
 
     /**

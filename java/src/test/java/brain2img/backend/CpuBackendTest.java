@@ -9,6 +9,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.Random;
 
+import static brain2img.testing.Assert.assertClose;
+import static brain2img.testing.Assert.gaussian;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -26,22 +28,7 @@ class CpuBackendTest {
     private final Random rnd = new Random(1234);
 
     private Tensor random(long... shape) {
-        float[] d = new float[(int) Tensor.numel(shape)];
-        for (int i = 0; i < d.length; i++) d[i] = (float) rnd.nextGaussian();
-        return Tensor.of(d, shape);
-    }
-
-    private static void close(double[] ref, Tensor got, double tol, String what) {
-        float[] g = got.toFloatArray();
-        assertEquals(ref.length, g.length, what + ": element count");
-        double num = 0, den = 0;
-        for (int i = 0; i < ref.length; i++) {
-            assertTrue(Float.isFinite(g[i]), what + ": non-finite value at " + i);
-            num += (g[i] - ref[i]) * (g[i] - ref[i]);
-            den += ref[i] * ref[i];
-        }
-        double e = Math.sqrt(num / Math.max(den, 1e-300));
-        assertTrue(e <= tol, String.format("%s: relative error %.3e > %.1e", what, e, tol));
+        return gaussian(rnd, shape);
     }
 
     @ParameterizedTest
@@ -53,7 +40,7 @@ class CpuBackendTest {
                 Tensor b = random(tb ? new long[]{n, k} : new long[]{k, n});
                 Tensor c = Tensor.zeros(m, n);
                 be.gemm(ta, tb, m, n, k, 1f, a, 0, ta ? m : k, 0, b, 0, tb ? k : n, 0, 0f, c, 0, n, 0, 1);
-                close(Naive.gemm(ta, tb, m, n, k, a.floats(), b.floats()), c, TOL, "gemm " + m + "x" + n + "x" + k + " tA=" + ta + " tB=" + tb);
+                assertClose(Naive.gemm(ta, tb, m, n, k, a.floats(), b.floats()), c, TOL, "gemm " + m + "x" + n + "x" + k + " tA=" + ta + " tB=" + tb);
             }
         }
     }
@@ -87,7 +74,7 @@ class CpuBackendTest {
         java.util.Arrays.fill(nan, Float.NaN);
         Tensor c = Tensor.of(nan, 4, 6);
         be.gemm(false, false, 4, 6, 5, 1f, a, 0, 5, 0, b, 0, 6, 0, 0f, c, 0, 6, 0, 1);
-        close(Naive.gemm(false, false, 4, 6, 5, a.floats(), b.floats()), c, TOL, "gemm beta=0 over NaN");
+        assertClose(Naive.gemm(false, false, 4, 6, 5, a.floats(), b.floats()), c, TOL, "gemm beta=0 over NaN");
     }
 
     @Test
@@ -97,9 +84,9 @@ class CpuBackendTest {
         assertArrayEquals(new long[]{2, 5, 7}, y.shape());
         double[] ref = Naive.gemm(false, true, 10, 7, 13, x.floats(), w.floats());
         for (int i = 0; i < ref.length; i++) ref[i] += bias.getFloat(i % 7);
-        close(ref, y, TOL, "linear");
+        assertClose(ref, y, TOL, "linear");
         Tensor b = random(13, 3);
-        close(Naive.gemm(false, false, 10, 3, 13, x.floats(), b.floats()), be.matmul(x, b), TOL, "matmul");
+        assertClose(Naive.gemm(false, false, 10, 3, 13, x.floats(), b.floats()), be.matmul(x, b), TOL, "matmul");
         var linear = assertThrows(IllegalArgumentException.class, () -> be.linear(x, random(7, 12), null));
         assertEquals("linear: input f32[2, 5, 13] does not match weight f32[7, 12]", linear.getMessage());
     }
@@ -117,8 +104,8 @@ class CpuBackendTest {
         Tensor x = random(b, c, h, w), wt = random(o, c, kh, kw), bias = random(o);
         Tensor y = be.conv2d(x, wt, bias, sh, sw, pt, pb, pl, pr);
         assertArrayEquals(new long[]{b, o, (h + pt + pb - kh) / sh + 1, (w + pl + pr - kw) / sw + 1}, y.shape());
-        close(Naive.conv2d(x, wt, bias, sh, sw, pt, pb, pl, pr), y, TOL, "conv2d");
-        close(Naive.conv2d(x, wt, null, sh, sw, pt, pb, pl, pr), be.conv2d(x, wt, null, sh, sw, pt, pb, pl, pr), TOL, "conv2d without bias");
+        assertClose(Naive.conv2d(x, wt, bias, sh, sw, pt, pb, pl, pr), y, TOL, "conv2d");
+        assertClose(Naive.conv2d(x, wt, null, sh, sw, pt, pb, pl, pr), be.conv2d(x, wt, null, sh, sw, pt, pb, pl, pr), TOL, "conv2d without bias");
     }
 
     @Test
@@ -134,17 +121,17 @@ class CpuBackendTest {
         Tensor x = random(b, c, h, w);
         for (int i = 0; i < x.numel(); i++) x.setFloat(i, x.getFloat(i) * 3 + 1.5f); // non-zero mean, wide spread
         Tensor g = random(c), bt = random(c);
-        close(Naive.groupNorm(x, groups, g.floats(), bt.floats(), 1e-5, silu),
+        assertClose(Naive.groupNorm(x, groups, g.floats(), bt.floats(), 1e-5, silu),
                 be.groupNorm(x, groups, g, bt, 1e-5f, silu), TOL, "groupNorm");
     }
 
     @Test
     void layerNormAndSoftmax() {
         Tensor x = random(3, 7, 33), g = random(33), bt = random(33);
-        close(Naive.layerNorm(x.floats(), 33, g.floats(), bt.floats(), 1e-5), be.layerNorm(x, g, bt, 1e-5f), TOL, "layerNorm");
+        assertClose(Naive.layerNorm(x.floats(), 33, g.floats(), bt.floats(), 1e-5), be.layerNorm(x, g, bt, 1e-5f), TOL, "layerNorm");
         Tensor s = random(5, 17);
         for (int i = 0; i < s.numel(); i++) s.setFloat(i, s.getFloat(i) * 20); // large logits: needs max-subtraction
-        close(Naive.softmax(s.floats(), 17), be.softmax(s), TOL, "softmax");
+        assertClose(Naive.softmax(s.floats(), 17), be.softmax(s), TOL, "softmax");
         Tensor withInf = Tensor.of(new float[]{0f, Float.NEGATIVE_INFINITY, (float) Math.log(3)}, 1, 3);
         float[] p = be.softmax(withInf).toFloatArray();
         assertArrayEquals(new float[]{0.25f, 0f, 0.75f}, p, 1e-6f);
@@ -163,7 +150,7 @@ class CpuBackendTest {
         float scale = (float) (1 / Math.sqrt(dk));
         Tensor out = be.attention(q, k, v, heads, scale, mask, causal);
         assertArrayEquals(new long[]{b, lq, (long) heads * dv}, out.shape());
-        close(Naive.attention(q, k, v, heads, scale, masked ? mask.floats() : null, causal), out, TOL, "attention");
+        assertClose(Naive.attention(q, k, v, heads, scale, masked ? mask.floats() : null, causal), out, TOL, "attention");
     }
 
     @ParameterizedTest
@@ -311,6 +298,6 @@ class CpuBackendTest {
         Tensor x = random(3, 8);
         Tensor y = be.linear(x, wHalf, null);
         double[] ref = Naive.gemm(false, true, 3, 5, 8, x.floats(), wHalf.toFloatArray());
-        close(ref, y, TOL, "linear with f16 weight");
+        assertClose(ref, y, TOL, "linear with f16 weight");
     }
 }

@@ -8,6 +8,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.Random;
 
+import static brain2img.testing.Assert.assertClose;
+import static brain2img.testing.Assert.gaussian;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -24,22 +26,7 @@ class VisionOpsTest {
     private final Random rnd = new Random(77);
 
     private Tensor random(long... shape) {
-        float[] d = new float[(int) Tensor.numel(shape)];
-        for (int i = 0; i < d.length; i++) d[i] = (float) rnd.nextGaussian();
-        return Tensor.of(d, shape);
-    }
-
-    private static void close(double[] ref, Tensor got, double tol, String what) {
-        float[] g = got.toFloatArray();
-        assertEquals(ref.length, g.length, what + ": element count");
-        double num = 0, den = 0;
-        for (int i = 0; i < ref.length; i++) {
-            assertTrue(Float.isFinite(g[i]), what + ": non-finite value at " + i);
-            num += (g[i] - ref[i]) * (g[i] - ref[i]);
-            den += ref[i] * ref[i];
-        }
-        double e = Math.sqrt(num / Math.max(den, 1e-300));
-        assertTrue(e <= tol, String.format("%s: relative error %.3e > %.1e", what, e, tol));
+        return gaussian(rnd, shape);
     }
 
     private static double dot(Tensor a, Tensor b) {
@@ -69,7 +56,7 @@ class VisionOpsTest {
     void groupedConvolutionAndItsInputGradient(int b, int c, int h, int w, int o, int k, int s, int p, int groups) {
         Tensor x = random(b, c, h, w), wt = random(o, c / groups, k, k), bias = random(o);
         Tensor y = be.conv2d(x, wt, bias, groups, s, s, p, p + 1, p, p);
-        close(NaiveVision.conv2d(x, wt, bias, groups, s, p, p + 1, p), y, TOL, "grouped conv");
+        assertClose(NaiveVision.conv2d(x, wt, bias, groups, s, p, p + 1, p), y, TOL, "grouped conv");
         Tensor g = random(y.shape());
         Tensor yNoBias = be.conv2d(x, wt, null, groups, s, s, p, p + 1, p, p);
         Tensor dx = be.convTranspose2d(g, wt, null, groups, s, s, p, p, h, w);
@@ -88,7 +75,7 @@ class VisionOpsTest {
         int oh = (h - 1) * s - 2 * p + k + op, ow = (w - 1) * s - 2 * p + k + op;
         Tensor y = be.convTranspose2d(x, wt, bias, groups, s, s, p, p, oh, ow);
         assertArrayEquals(new long[]{b, (long) og * groups, oh, ow}, y.shape());
-        close(NaiveVision.convTranspose2d(x, wt, bias, groups, s, p, oh, ow), y, TOL, "transposed conv");
+        assertClose(NaiveVision.convTranspose2d(x, wt, bias, groups, s, p, oh, ow), y, TOL, "transposed conv");
         // its input gradient is the strided convolution with the same weights (bottom/right padding p − op)
         Tensor g = random(y.shape());
         Tensor dx = be.conv2d(g, wt, null, groups, s, s, p, p - op, p, p - op);
@@ -104,9 +91,9 @@ class VisionOpsTest {
         Tensor y = be.maxPool2d(x, kh, kw, sh, sw, ph, pw, ceil);
         NaiveVision.Pooled ref = NaiveVision.maxPool(x, kh, kw, sh, sw, ph, pw, ceil);
         assertArrayEquals(ref.shape(), y.shape(), "max pool shape");
-        close(ref.values(), y, 0, "max pool");
+        assertClose(ref.values(), y, 0, "max pool");
         Tensor g = random(y.shape());
-        close(NaiveVision.route(ref, g, x.numel()), be.maxPool2dBackward(x, g, kh, kw, sh, sw, ph, pw, ceil), TOL, "max pool backward");
+        assertClose(NaiveVision.route(ref, g, x.numel()), be.maxPool2dBackward(x, g, kh, kw, sh, sw, ph, pw, ceil), TOL, "max pool backward");
     }
 
     @ParameterizedTest
@@ -117,7 +104,7 @@ class VisionOpsTest {
         Tensor y = be.avgPool2d(x, kh, kw, sh, sw, ph, pw, ceil, incl);
         NaiveVision.Pooled ref = NaiveVision.avgPool(x, kh, kw, sh, sw, ph, pw, ceil, incl);
         assertArrayEquals(ref.shape(), y.shape(), "avg pool shape");
-        close(ref.values(), y, TOL, "avg pool");
+        assertClose(ref.values(), y, TOL, "avg pool");
         Tensor g = random(y.shape());
         adjoint(x, y, g, be.avgPool2dBackward(g, 10, 7, kh, kw, sh, sw, ph, pw, ceil, incl), "avg pool backward");
     }
@@ -127,7 +114,7 @@ class VisionOpsTest {
     void adaptiveAveragePooling(int oh, int ow) {
         Tensor x = random(2, 3, 13, 10);
         Tensor y = be.adaptiveAvgPool2d(x, oh, ow);
-        close(NaiveVision.adaptiveAvg(x, oh, ow), y, TOL, "adaptive avg pool");
+        assertClose(NaiveVision.adaptiveAvg(x, oh, ow), y, TOL, "adaptive avg pool");
         Tensor g = random(y.shape());
         adjoint(x, y, g, be.adaptiveAvgPool2dBackward(g, 13, 10), "adaptive avg pool backward");
     }
@@ -140,7 +127,7 @@ class VisionOpsTest {
         Tensor y = be.activate(act, slope, x);
         double[] ref = new double[(int) x.numel()];
         for (int i = 0; i < ref.length; i++) ref[i] = NaiveVision.act(act, slope, x.getFloat(i));
-        close(ref, y, 1e-6, act + " forward");
+        assertClose(ref, y, 1e-6, act + " forward");
         Tensor g = random(x.shape());
         Tensor dx = be.activateBackward(act, slope, x, g);
         double[] fd = new double[ref.length];
@@ -148,7 +135,7 @@ class VisionOpsTest {
             double v = x.getFloat(i), e = 1e-4;
             fd[i] = g.getFloat(i) * (NaiveVision.act(act, slope, v + e) - NaiveVision.act(act, slope, v - e)) / (2 * e);
         }
-        close(fd, dx, 1e-6, act + " derivative");
+        assertClose(fd, dx, 1e-6, act + " derivative");
     }
 
     @Test
@@ -156,7 +143,7 @@ class VisionOpsTest {
         Tensor x = random(2, 3, 9, 8);
         for (int[] c : new int[][]{{2, 1, 5, 6}, {-2, -1, 12, 11}, {4, 3, 7, 2}}) {
             Tensor y = be.crop(x, c[0], c[1], c[2], c[3]);
-            close(NaiveVision.crop(x, c[0], c[1], c[2], c[3]), y, 0, "crop " + java.util.Arrays.toString(c));
+            assertClose(NaiveVision.crop(x, c[0], c[1], c[2], c[3]), y, 0, "crop " + java.util.Arrays.toString(c));
             Tensor g = random(y.shape());
             adjoint(x, y, g, be.crop(g, -c[0], -c[1], 9, 8), "crop backward");
         }
