@@ -84,46 +84,47 @@ public final class OpenBlas {
     /** The library's symbols, for bindings beyond the GEMMs (LAPACK). */
     public SymbolLookup lookup() { return lookup; }
 
-    /**
-     * C = alpha·op(A)·op(B) + beta·C, row-major, f32 or f64 (all three tensors the same), on offsets in elements.
-     * Tensors of other dtypes (f16/bf16 weights) are read as f32 copies; C must be f32 or f64 itself.
-     */
+    /** C = alpha·op(A)·op(B) + beta·C, row-major, on offsets in elements; A, B and C all f32 or all f64. */
     public void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha,
                      Tensor a, long aOff, int lda, Tensor b, long bOff, int ldb,
                      double beta, Tensor c, long cOff, int ldc) {
         DType dt = c.dtype();
-        if (dt != DType.F32 && dt != DType.F64) throw new IllegalArgumentException("BLAS gemm output must be f32 or f64, got " + c);
+        if ((dt != DType.F32 && dt != DType.F64) || a.dtype() != dt || b.dtype() != dt) {
+            throw new IllegalArgumentException("BLAS gemm needs f32 or f64 operands of one dtype, got " + a + ", " + b + ", " + c);
+        }
+        MemorySegment as = a.segment().asSlice(aOff * dt.bytes), bs = b.segment().asSlice(bOff * dt.bytes),
+                cs = c.segment().asSlice(cOff * dt.bytes);
+        if (dt == DType.F32) {
+            sgemm(transA, transB, m, n, k, (float) alpha, as, lda, bs, ldb, (float) beta, cs, ldc);
+            return;
+        }
         if (m == 0 || n == 0) return;
-        MemorySegment as = operand(a, dt, aOff), bs = operand(b, dt, bOff), cs = c.segment().asSlice(cOff * dt.bytes);
-        int ta = transA ? TRANS : NO_TRANS, tb = transB ? TRANS : NO_TRANS;
-        // BLAS wants leading dimensions ≥ 1 even for empty operands
-        int la = Math.max(1, lda), lb = Math.max(1, ldb), lc = Math.max(1, ldc);
         try {
-            if (dt == DType.F32) sgemm.invokeExact(ROW_MAJOR, ta, tb, m, n, k, (float) alpha, as, la, bs, lb, (float) beta, cs, lc);
-            else dgemm.invokeExact(ROW_MAJOR, ta, tb, m, n, k, alpha, as, la, bs, lb, beta, cs, lc);
+            // BLAS wants leading dimensions ≥ 1 even for empty operands
+            dgemm.invokeExact(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, alpha,
+                    as, Math.max(1, lda), bs, Math.max(1, ldb), beta, cs, Math.max(1, ldc));
         } catch (Throwable t) {
-            throw new IllegalStateException("OpenBLAS gemm failed: " + t, t);
+            throw new IllegalStateException("OpenBLAS dgemm failed: " + t, t);
         }
     }
 
     /** f32 arrays: C[cOff..] = alpha·op(A)·op(B) + beta·C, row-major. */
     void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
                float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
+        sgemm(transA, transB, m, n, k, alpha, MemorySegment.ofArray(a).asSlice(aOff * 4L), lda,
+                MemorySegment.ofArray(b).asSlice(bOff * 4L), ldb, beta, MemorySegment.ofArray(c).asSlice(cOff * 4L), ldc);
+    }
+
+    private void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, MemorySegment a, int lda,
+                       MemorySegment b, int ldb, float beta, MemorySegment c, int ldc) {
         if (m == 0 || n == 0) return;
         try {
+            // BLAS wants leading dimensions ≥ 1 even for empty operands
             sgemm.invokeExact(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, alpha,
-                    MemorySegment.ofArray(a).asSlice(aOff * 4L), Math.max(1, lda),
-                    MemorySegment.ofArray(b).asSlice(bOff * 4L), Math.max(1, ldb), beta,
-                    MemorySegment.ofArray(c).asSlice(cOff * 4L), Math.max(1, ldc));
+                    a, Math.max(1, lda), b, Math.max(1, ldb), beta, c, Math.max(1, ldc));
         } catch (Throwable t) {
             throw new IllegalStateException("OpenBLAS sgemm failed: " + t, t);
         }
-    }
-
-    private static MemorySegment operand(Tensor t, DType dt, long off) {
-        if (t.dtype() == dt) return t.segment().asSlice(off * dt.bytes);
-        if (dt == DType.F32) return MemorySegment.ofArray(t.floats()).asSlice(off * 4);
-        throw new IllegalArgumentException("BLAS gemm operand " + t + " is not " + dt);
     }
 
     public int threads() {
