@@ -138,6 +138,27 @@ class VisionOpsTest {
         assertClose(fd, dx, 1e-6, act + " derivative");
     }
 
+    /** The rectifiers select: +0 (not −0) below zero forward, and +0 backward there even for a NaN gradient. */
+    @ParameterizedTest
+    @EnumSource(value = Backend.Act.class, names = {"RELU", "LEAKY_RELU"})
+    void rectifiersSelectRatherThanMultiply(Backend.Act act) {
+        int n = 37;    // whole vectors and a scalar tail at every species width
+        float[] xv = new float[n], gv = new float[n];
+        for (int i = 0; i < n; i++) {
+            xv[i] = i % 3 == 0 ? -(i + 1) : i % 3 == 1 ? 0f : i;
+            gv[i] = i % 3 == 2 ? i * 0.5f : Float.NaN;
+        }
+        Tensor x = Tensor.of(xv, n), y = be.activate(act, 0.25f, x);
+        Tensor dx = be.activateBackward(act, 0.25f, x, Tensor.of(gv, n));
+        for (int i = 0; i < n; i++) {
+            float want = xv[i] > 0 ? xv[i] : act == Backend.Act.RELU ? 0f : xv[i] * 0.25f;
+            assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(y.getFloat(i)), act + " forward at " + xv[i]);
+            if (xv[i] > 0) assertEquals(gv[i], dx.getFloat(i), 0f, act + " backward passes g at " + xv[i]);
+            else if (act == Backend.Act.RELU) assertEquals(0, Float.floatToRawIntBits(dx.getFloat(i)), "ReLU backward at " + xv[i]);
+            else assertTrue(Float.isNaN(dx.getFloat(i)), "LeakyReLU backward scales a NaN gradient at " + xv[i]);
+        }
+    }
+
     @Test
     void cropCutsAndZeroPadsAndIsItsOwnAdjoint() {
         Tensor x = random(2, 3, 9, 8);
