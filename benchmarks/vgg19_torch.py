@@ -3,8 +3,10 @@
 forward + input gradient of L = sum over Shen's 19 layers (every conv and fc output before its ReLU) of
 ||phi_l(x)||^2, on random weights, on the same cores. Run both side by side on the same machine:
 
-    /usr/bin/python3 benchmarks/vgg19_torch.py [--threads N] [--reps 2]
-    ./brain2img bench nets --archs vgg19-caffe --reps 2 --device cpu
+    /usr/bin/python3 benchmarks/vgg19_torch.py [--threads N] [--warmup 5] [--reps 2]
+    ./brain2img bench nets --archs vgg19-caffe [--warmup 5] --reps 2 --device cpu
+
+Both run the same number of untimed warm-up passes (5 by default) before the timed ones.
 """
 import argparse
 import time
@@ -17,6 +19,7 @@ import torchvision
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
+    ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--reps", type=int, default=2)
     ap.add_argument("--batch", type=int, default=1)
     a = ap.parse_args()
@@ -60,7 +63,8 @@ def main():
         return xx.grad
 
     for name, fn, flop in [("forward", forward, gflop), ("forward+input gradient (19 layers)", forward_grad, 2 * gflop)]:
-        fn()
+        for _ in range(a.warmup):
+            fn()
         t0 = time.perf_counter()
         for _ in range(a.reps):
             fn()

@@ -25,6 +25,36 @@ final class Pooling {
         return best;
     }
 
+    /**
+     * {@link #argmax} for a window wholly inside the plane (top-left y0, x0): no clipping, the same first-max and
+     * NaN-first rule. Most windows of a network's pooling are interior, and the clipping dominates their cost.
+     */
+    private static int argmaxInterior(float[] x, int base, int ww, int y0, int x0, int kh, int kw) {
+        int best = y0 * ww + x0;
+        float max = x[base + best];
+        if (Float.isNaN(max)) return best;
+        for (int y = y0; y < y0 + kh; y++) {
+            int row = y * ww;
+            for (int xx = x0; xx < x0 + kw; xx++) {
+                float v = x[base + row + xx];
+                if (v > max || Float.isNaN(v)) {
+                    max = v;
+                    best = row + xx;
+                    if (Float.isNaN(v)) return best;
+                }
+            }
+        }
+        return best;
+    }
+
+    /** The argmax of window (r,q) by the interior path where the window lies inside the plane. */
+    private static int windowMax(float[] x, int base, int hh, int ww, int r, int q, int kh, int kw, int sh, int sw, int ph, int pw) {
+        int y0 = r * sh - ph, x0 = q * sw - pw;
+        return y0 >= 0 && x0 >= 0 && y0 + kh <= hh && x0 + kw <= ww
+                ? argmaxInterior(x, base, ww, y0, x0, kh, kw)
+                : argmax(x, base, hh, ww, r, q, kh, kw, sh, sw, ph, pw);
+    }
+
     static Tensor maxPool(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw, boolean ceil, Tensor gradOut) {
         PoolShape.check(x, kh, kw, sh, sw, ph, pw);
         int planes = x.dimInt(0) * x.dimInt(1), hh = x.dimInt(2), ww = x.dimInt(3);
@@ -35,7 +65,7 @@ final class Pooling {
             Parallel.forRange(planes, 1, (p0, p1) -> {
                 for (int p = p0; p < p1; p++) {
                     for (int r = 0; r < ho; r++) for (int q = 0; q < wo; q++) {
-                        int a = argmax(xf, p * hh * ww, hh, ww, r, q, kh, kw, sh, sw, ph, pw);
+                        int a = windowMax(xf, p * hh * ww, hh, ww, r, q, kh, kw, sh, sw, ph, pw);
                         out[(p * ho + r) * wo + q] = a < 0 ? Float.NEGATIVE_INFINITY : xf[p * hh * ww + a];
                     }
                 }
@@ -48,7 +78,7 @@ final class Pooling {
         Parallel.forRange(planes, 1, (p0, p1) -> {
             for (int p = p0; p < p1; p++) {
                 for (int r = 0; r < ho; r++) for (int q = 0; q < wo; q++) {
-                    int a = argmax(xf, p * hh * ww, hh, ww, r, q, kh, kw, sh, sw, ph, pw);
+                    int a = windowMax(xf, p * hh * ww, hh, ww, r, q, kh, kw, sh, sw, ph, pw);
                     if (a >= 0) dx[p * hh * ww + a] += g[(p * ho + r) * wo + q];
                 }
             }

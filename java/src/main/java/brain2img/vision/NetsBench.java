@@ -26,7 +26,7 @@ public final class NetsBench {
     public static final Map<String, Integer> METRIC_SIZE = Map.of("alexnet", 256, "inception_v3", 342,
             "efficientnet_b1", 255, "resnet50", 224, "vgg19", 224, "vgg19-caffe", 224);
 
-    public record Options(List<String> archs, int batch, int reps, Integer size, boolean gradient) {}
+    public record Options(List<String> archs, int batch, int warmup, int reps, Integer size, boolean gradient) {}
 
     private NetsBench() {}
 
@@ -36,7 +36,7 @@ public final class NetsBench {
             try (CnnNet net = randomNet(arch, be, 42)) {
                 Tensor x = randomInput(o.batch(), side, 7);
                 String last = net.nodes().get(net.nodes().size() - 1);
-                Timing f = time(o.reps(), () -> {
+                Timing f = time(o.warmup(), o.reps(), () -> {
                     net.features(x, List.of(last));
                     return net.lastFlops();
                 });
@@ -44,7 +44,7 @@ public final class NetsBench {
                         arch, side, side, o.batch(), f.seconds * 1e3, o.batch() / f.seconds, f.flops / 1e9, f.flops / 1e9 / f.seconds);
                 if (o.gradient() && arch.startsWith("vgg19")) {
                     Map<String, Tensor> targets = shenTargets(net, x);
-                    Timing g = time(o.reps(), () -> {
+                    Timing g = time(o.warmup(), o.reps(), () -> {
                         net.lossGradient(x, targets, null);
                         return net.lastFlops();
                     });
@@ -76,12 +76,15 @@ public final class NetsBench {
     }
 
     /**
-     * One warm-up, then the mean wall time of reps runs. A full collection before the timed runs moves the
-     * just-built random weights (hundreds of MB on the heap, unlike mapped checkpoint files) out of the young
-     * generation, so the runs do not pay for copying them; their own collections are timed.
+     * warmup untimed runs, then the mean wall time of reps runs. The warm-up lets the JIT compile and the heap grow
+     * to the size a long optimisation settles at: until it has, each run's activations land on freshly committed
+     * memory and collections copy them, which a 200-iteration reconstruction pays only in its first few
+     * iterations. A full collection before the timed runs moves the just-built random weights (hundreds of MB on
+     * the heap, unlike mapped checkpoint files) out of the young generation, so the runs do not pay for copying
+     * them; their own collections are timed.
      */
-    private static Timing time(int reps, Work w) {
-        w.run();
+    private static Timing time(int warmup, int reps, Work w) {
+        for (int i = 0; i < warmup; i++) w.run();
         System.gc();
         long flops = 0;
         long t0 = System.nanoTime();

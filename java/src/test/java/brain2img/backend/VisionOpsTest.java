@@ -82,6 +82,23 @@ class VisionOpsTest {
         adjoint(x, be.convTranspose2d(x, wt, null, groups, s, s, p, p, oh, ow), g, dx, "transposed conv input gradient");
     }
 
+    /** A NaN in a window is that window's maximum (torch propagates it), at the border and inside. */
+    @Test
+    void maxPoolingPropagatesNaN() {
+        Tensor x = random(1, 1, 6, 6);
+        x.setFloat(0, Float.NaN);             // corner: a clipped window of 3×3 stride 2 padding 1
+        x.setFloat(3 * 6 + 3, Float.NaN);     // (3,3): inside window (1,1), whose top-left is (1,1)
+        x.setFloat(3 * 6 + 4, 100f);          // a larger value after the NaN in the same window
+        Tensor y = be.maxPool2d(x, 3, 3, 2, 2, 1, 1, false);
+        assertTrue(Float.isNaN(y.getFloat(0)), "border window");
+        assertTrue(Float.isNaN(y.getFloat(3 + 1)), "interior window");
+        Tensor dx = be.maxPool2dBackward(x, Tensor.of(new float[]{1, 0, 0, 0, 2, 4, 0, 0, 0}, 1, 1, 3, 3), 3, 3, 2, 2, 1, 1, false);
+        assertEquals(1f, dx.getFloat(0), 0f, "border window's gradient goes to its NaN");
+        // windows (1,1) and (1,2) both hold the NaN at (3,3); (1,2) also holds the 100 after it
+        assertEquals(6f, dx.getFloat(3 * 6 + 3), 0f, "interior windows' gradients go to their NaN");
+        assertEquals(0f, dx.getFloat(3 * 6 + 4), 0f, "not to the larger value after it");
+    }
+
     @ParameterizedTest
     @CsvSource({"3,3,2,2,1,1,false", "3,3,2,2,0,0,true", "2,2,2,2,0,0,false", "3,2,1,2,1,0,true", "3,3,2,2,1,1,true"})
     void maxPoolingRoutesToTheFirstMaximum(int kh, int kw, int sh, int sw, int ph, int pw, boolean ceil) {
