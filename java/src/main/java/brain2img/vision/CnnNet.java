@@ -82,9 +82,12 @@ abstract class CnnNet implements VisionNet {
                         + " but the node gives " + phi.shapeString());
             }
             double w = weights == null ? 1.0 : weights.getOrDefault(e.getKey(), 1.0);
-            Tensor diff = be.binary(Backend.Binary.SUB, phi, be.upload(target));
-            loss += w * sumOfSquares(be.download(diff).floats());
-            seeds.merge(phi, be.scale(diff, (float) (2 * w)), be::add);    // ∂(w‖φ−t‖²)/∂φ = 2w(φ−t)
+            if (w == 0) continue;
+            // ∂(w‖φ−t‖²)/∂φ = 2w(φ−t) in one pass; the loss term is then ‖2w(φ−t)‖² / 4w
+            float s = (float) (2 * w);
+            Tensor seed = be.axpby(s, phi, -s, be.upload(target));
+            loss += sumOfSquares(be.download(seed).floats()) / (4 * w);
+            seeds.merge(phi, seed, be::add);
         }
         Tensor g = be.download(t.gradient(in, seeds));
         lastFlops = t.flops();
