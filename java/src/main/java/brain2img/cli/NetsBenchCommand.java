@@ -21,7 +21,7 @@ final class NetsBenchCommand implements Callable<Integer> {
     int batch;
     @Option(names = "--reps", defaultValue = "2", paramLabel = "N", description = "Timed runs after the warm-up (default: ${DEFAULT-VALUE}).")
     int reps;
-    @Option(names = "--warmup", defaultValue = "5", paramLabel = "N",
+    @Option(names = "--warmup", defaultValue = "10", paramLabel = "N",
             description = "Untimed runs first, so the timed ones see the heap at the size a long optimisation settles at (default: ${DEFAULT-VALUE}).")
     int warmup;
     @Option(names = "--size", paramLabel = "S", description = "Input side for every network (default: each one's metric size).")
