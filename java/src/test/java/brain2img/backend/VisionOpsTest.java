@@ -82,6 +82,25 @@ class VisionOpsTest {
         adjoint(x, be.convTranspose2d(x, wt, null, groups, s, s, p, p, oh, ow), g, dx, "transposed conv input gradient");
     }
 
+    /** VGG's 2×2 stride-2 windows (a path of their own): a NaN wins wherever it sits, a tie goes to the first. */
+    @Test
+    void twoByTwoPoolingNaNAndTies() {
+        Tensor x = random(1, 1, 4, 6);
+        x.setFloat(1 * 6 + 1, Float.NaN);                     // last element of window (0,0)
+        x.setFloat(2 * 6 + 2, 7f);                            // window (1,1): a tie, first at (2,2) …
+        x.setFloat(3 * 6 + 3, 7f);                            // … and again at (3,3)
+        x.setFloat(0 * 6 + 4, Float.NaN);                     // window (0,2): NaN first, then larger values
+        x.setFloat(1 * 6 + 5, 50f);
+        Tensor y = be.maxPool2d(x, 2, 2, 2, 2, 0, 0, false);
+        assertTrue(Float.isNaN(y.getFloat(0)) && Float.isNaN(y.getFloat(2)), "NaN windows");
+        assertEquals(7f, y.getFloat(3 + 1), 0f, "tie");
+        Tensor dx = be.maxPool2dBackward(x, Tensor.of(new float[]{1, 2, 3, 4, 5, 6}, 1, 1, 2, 3), 2, 2, 2, 2, 0, 0, false);
+        assertEquals(1f, dx.getFloat(1 * 6 + 1), 0f, "to the NaN");
+        assertEquals(3f, dx.getFloat(0 * 6 + 4), 0f, "to the first NaN, not the larger value after it");
+        assertEquals(5f, dx.getFloat(2 * 6 + 2), 0f, "to the first of a tie");
+        assertEquals(0f, dx.getFloat(3 * 6 + 3), 0f, "not the second");
+    }
+
     /** A NaN in a window is that window's maximum (torch propagates it), at the border and inside. */
     @Test
     void maxPoolingPropagatesNaN() {
@@ -100,7 +119,7 @@ class VisionOpsTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"3,3,2,2,1,1,false", "3,3,2,2,0,0,true", "2,2,2,2,0,0,false", "3,2,1,2,1,0,true", "3,3,2,2,1,1,true"})
+    @CsvSource({"3,3,2,2,1,1,false", "3,3,2,2,0,0,true", "2,2,2,2,0,0,false", "2,2,2,2,0,0,true", "3,2,1,2,1,0,true", "3,3,2,2,1,1,true"})
     void maxPoolingRoutesToTheFirstMaximum(int kh, int kw, int sh, int sw, int ph, int pw, boolean ceil) {
         Tensor x = random(2, 3, 9, 8);
         // plant exact ties so the tie rule is exercised
