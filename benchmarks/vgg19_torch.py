@@ -3,10 +3,13 @@
 forward + input gradient of L = sum over Shen's 19 layers (every conv and fc output before its ReLU) of
 ||phi_l(x)||^2, on random weights, on the same cores. Run both side by side on the same machine:
 
-    /usr/bin/python3 benchmarks/vgg19_torch.py [--threads N] [--reps 2]
-    ./brain2img bench nets --archs vgg19-caffe --reps 2 --device cpu
+    /usr/bin/python3 benchmarks/vgg19_torch.py [--threads N] [--warmup 10] [--reps 2]
+    ./brain2img bench nets --archs vgg19-caffe [--warmup 10] --reps 2 --device cpu
+
+Both run the same number of untimed warm-up passes (10 by default) before the timed ones.
 """
 import argparse
+import statistics
 import time
 
 import torch
@@ -17,6 +20,7 @@ import torchvision
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
+    ap.add_argument("--warmup", type=int, default=10)
     ap.add_argument("--reps", type=int, default=2)
     ap.add_argument("--batch", type=int, default=1)
     a = ap.parse_args()
@@ -60,13 +64,16 @@ def main():
         return xx.grad
 
     for name, fn, flop in [("forward", forward, gflop), ("forward+input gradient (19 layers)", forward_grad, 2 * gflop)]:
-        fn()
-        t0 = time.perf_counter()
-        for _ in range(a.reps):
+        for _ in range(a.warmup):
             fn()
-        dt = (time.perf_counter() - t0) / a.reps
-        print(f"torch {torch.__version__} vgg19 224x224 batch {a.batch} {name}: {dt * 1e3:8.1f} ms  {flop:6.2f} GFLOP  "
-              f"{flop / dt:6.2f} GFLOP/s  ({a.threads} threads)", flush=True)
+        each = []
+        for _ in range(a.reps):
+            t0 = time.perf_counter()
+            fn()
+            each.append(time.perf_counter() - t0)
+        dt, med = statistics.mean(each), statistics.median(each)
+        print(f"torch {torch.__version__} vgg19 224x224 batch {a.batch} {name}: {dt * 1e3:8.1f} ms (median {med * 1e3:.1f} ms)  "
+              f"{flop:6.2f} GFLOP  {flop / dt:6.2f} GFLOP/s  ({a.threads} threads)", flush=True)
 
 
 if __name__ == "__main__":

@@ -24,8 +24,20 @@ public final class Activations {
         };
     }
 
+    /**
+     * ∂L/∂x = g · act'(x) for the incoming gradient g. The rectifiers select rather than multiply (as torch's
+     * threshold_backward: +0 where x ≤ 0 whatever g is).
+     */
+    public static float backward(Backend.Act act, float slope, float x, float g) {
+        return switch (act) {
+            case RELU -> x > 0 ? g : 0f;
+            case LEAKY_RELU -> x > 0 ? g : g * slope;
+            case SIGMOID, SILU -> g * derivative(act, slope, x);
+        };
+    }
+
     /** d act / dx at x (0 for ReLU at 0, as torch's threshold_backward). */
-    public static float derivative(Backend.Act act, float slope, float x) {
+    private static float derivative(Backend.Act act, float slope, float x) {
         return switch (act) {
             case RELU -> x > 0 ? 1f : 0f;
             case LEAKY_RELU -> x > 0 ? 1f : slope;

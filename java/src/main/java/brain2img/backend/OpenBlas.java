@@ -13,6 +13,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 
 /**
  * A system OpenBLAS through the FFM API: the library, its {@code cblas_sgemm}/{@code cblas_dgemm} (row-major, called
@@ -20,6 +21,14 @@ import java.util.Optional;
  * {@link CpuBackend} (large GEMMs and convolutions) and the ridge engine's linear algebra, which binds LAPACK from
  * {@link #lookup()}. {@code -Dbrain2img.blas=off} disables it everywhere (then the pure-Java GEMM, the reference,
  * does the work); {@code -Dbrain2img.blas=/path/libopenblas.so} picks a library. Absent libraries are no error.
+ *
+ * <p>Kernel choice: a DYNAMIC_ARCH OpenBLAS picks its kernels by CPU model, and releases older than the CPU (Debian
+ * 12's 0.3.21 on AMD Zen 4/5) fall back to the AVX2 "Haswell" kernels on CPUs that have AVX-512, at about half
+ * the GEMM speed. Where the CPU reports the AVX-512 subsets OpenBLAS's "SkylakeX" kernels use (F, CD, BW, DQ, VL)
+ * and the user has not exported {@code OPENBLAS_CORETYPE}, it is set to SkylakeX in this process before the library
+ * is loaded ({@code -Dbrain2img.blas.coretype=auto}, the default). {@code -Dbrain2img.blas.coretype=NAME} makes it
+ * NAME even over an exported value; {@code =library} leaves the library's own choice. {@link #core()} reports what
+ * the library runs.
  */
 public final class OpenBlas {
     private static final int ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
@@ -29,10 +38,12 @@ public final class OpenBlas {
     private final String library;
     private final SymbolLookup lookup;
     private final MethodHandle sgemm, dgemm, getThreads, setThreads;
+    private final String core;
 
     private OpenBlas(String library, SymbolLookup lookup, MethodHandle sgemm, MethodHandle dgemm,
-                     MethodHandle getThreads, MethodHandle setThreads) {
+                     MethodHandle getThreads, MethodHandle setThreads, String core) {
         this.library = library;
+        this.core = core;
         this.lookup = lookup;
         this.sgemm = sgemm;
         this.dgemm = dgemm;
@@ -54,6 +65,7 @@ public final class OpenBlas {
         if (prop.equals("off")) return Optional.empty();
         List<String> names = prop.isEmpty() ? List.of("libopenblas.so.0", "libopenblas.so") : List.of(prop);
         Linker linker = Linker.nativeLinker();
+        chooseCore(linker, System.getProperty("brain2img.blas.coretype", "auto"));
         for (String name : names) {
             try {
                 SymbolLookup lib = SymbolLookup.libraryLookup(name, Arena.global());
@@ -68,7 +80,7 @@ public final class OpenBlas {
                 OpenBlas blas = new OpenBlas(name, lib, linker.downcallHandle(sg.get(), sgd, critical),
                         linker.downcallHandle(dg.get(), dgd, critical),
                         linker.downcallHandle(gt.get(), FunctionDescriptor.of(I)),
-                        linker.downcallHandle(st.get(), FunctionDescriptor.ofVoid(I)));
+                        linker.downcallHandle(st.get(), FunctionDescriptor.ofVoid(I)), coreName(linker, lib));
                 // as many BLAS threads as the engine's own pool (-Dbrain2img.threads), not one per core of the host
                 blas.setThreads(Parallel.threads());
                 return Optional.of(blas);
@@ -79,7 +91,55 @@ public final class OpenBlas {
         return Optional.empty();
     }
 
+    /** Sets {@code OPENBLAS_CORETYPE} in this process (OpenBLAS reads it when it loads) where {@link #coreToSet} says. */
+    private static void chooseCore(Linker linker, String choice) {
+        Optional<String> core = coreToSet(System.getenv("OPENBLAS_CORETYPE"), choice,
+                () -> CpuFeatures.hasAll(SKYLAKEX_FLAGS));
+        Optional<MemorySegment> setenv = linker.defaultLookup().find("setenv");
+        if (core.isEmpty() || setenv.isEmpty()) return;
+        try (Arena a = Arena.ofConfined()) {
+            MethodHandle h = linker.downcallHandle(setenv.get(), FunctionDescriptor.of(I, A, A, I));
+            int rc = (int) h.invokeExact(a.allocateFrom("OPENBLAS_CORETYPE"), a.allocateFrom(core.get()), 1);
+            if (rc != 0) throw new IllegalStateException("setenv(OPENBLAS_CORETYPE) returned " + rc);
+        } catch (IllegalStateException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("setenv(OPENBLAS_CORETYPE) failed: " + t, t);
+        }
+    }
+
+    /**
+     * The kernel family to make OpenBLAS use, from -Dbrain2img.blas.coretype (choice), the exported
+     * OPENBLAS_CORETYPE (null if none) and whether the CPU has the AVX-512 subsets: "library" → none; "auto" →
+     * SkylakeX on an AVX-512 CPU unless the user exported a choice; any other name → that name, over an export.
+     */
+    static Optional<String> coreToSet(String exported, String choice, BooleanSupplier avx512) {
+        return switch (choice) {
+            case "library" -> Optional.empty();
+            case "auto" -> exported == null && avx512.getAsBoolean() ? Optional.of("SkylakeX") : Optional.empty();
+            default -> Optional.of(choice);
+        };
+    }
+
+    /** The CPU flags (as /proc/cpuinfo names them) that OpenBLAS's SkylakeX kernels execute. */
+    static final List<String> SKYLAKEX_FLAGS = List.of("avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl");
+
+    /** openblas_get_corename(), or "unknown" for a library without it. */
+    private static String coreName(Linker linker, SymbolLookup lib) {
+        Optional<MemorySegment> f = lib.find("openblas_get_corename");
+        if (f.isEmpty()) return "unknown";
+        try {
+            MemorySegment name = (MemorySegment) linker.downcallHandle(f.get(), FunctionDescriptor.of(A)).invokeExact();
+            return name.reinterpret(64).getString(0);
+        } catch (Throwable t) {
+            throw new IllegalStateException("openblas_get_corename failed: " + t, t);
+        }
+    }
+
     public String library() { return library; }
+
+    /** The kernel family the library runs (its openblas_get_corename(): "SkylakeX", "Haswell", …). */
+    public String core() { return core; }
 
     /** The library's symbols, for bindings beyond the GEMMs (LAPACK). */
     public SymbolLookup lookup() { return lookup; }

@@ -13,14 +13,17 @@ import java.util.concurrent.Callable;
 @Command(name = "nets", mixinStandardHelpOptions = true,
         description = "Forward images/s and GFLOP/s of each CNN at its metric input size, and VGG19 forward + input gradient over Shen's 19 layers (random full-size weights).",
         footer = {"", "Examples:", "  brain2img bench nets --device cpu",
-                "  brain2img bench nets --archs vgg19-caffe --reps 3      # compare with benchmarks/vgg19_torch.py"})
+                "  brain2img bench nets --archs vgg19-caffe --reps 3      # compare with benchmarks/vgg19_torch.py --reps 3"})
 final class NetsBenchCommand implements Callable<Integer> {
     @Option(names = "--archs", split = ",", paramLabel = "A,B", description = "Architectures (default: all CNNs).")
     List<String> archs;
     @Option(names = "--batch", defaultValue = "1", paramLabel = "N", description = "Images per pass (default: ${DEFAULT-VALUE}).")
     int batch;
-    @Option(names = "--reps", defaultValue = "2", paramLabel = "N", description = "Timed runs after one warm-up (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--reps", defaultValue = "2", paramLabel = "N", description = "Timed runs after the warm-up (default: ${DEFAULT-VALUE}).")
     int reps;
+    @Option(names = "--warmup", defaultValue = "10", paramLabel = "N",
+            description = "Untimed runs first, so the timed ones see the heap at the size a long optimisation settles at (default: ${DEFAULT-VALUE}).")
+    int warmup;
     @Option(names = "--size", paramLabel = "S", description = "Input side for every network (default: each one's metric size).")
     Integer size;
     @Option(names = "--no-gradient", description = "Skip VGG19's forward + input gradient.")
@@ -34,9 +37,11 @@ final class NetsBenchCommand implements Callable<Integer> {
         for (String n : a) {
             if (!NetsBench.METRIC_SIZE.containsKey(n)) throw new Main.UsageException("--archs: unknown CNN '" + n + "' (known: " + String.join(", ", NetsBench.METRIC_SIZE.keySet()) + ")");
         }
-        if (batch < 1 || reps < 1 || (size != null && size < 32)) throw new Main.UsageException("--batch and --reps must be ≥ 1, --size ≥ 32");
+        if (batch < 1 || reps < 1 || warmup < 1 || (size != null && size < 32)) {
+            throw new Main.UsageException("--batch, --reps and --warmup must be ≥ 1, --size ≥ 32");
+        }
         try (Backend be = device.open()) {
-            NetsBench.run(be, new NetsBench.Options(a, batch, reps, size, !noGradient), System.out);
+            NetsBench.run(be, new NetsBench.Options(a, batch, warmup, reps, size, !noGradient), System.out);
         }
         return 0;
     }

@@ -3,6 +3,7 @@ package brain2img.vision;
 import brain2img.backend.Backend;
 import brain2img.io.FormatException;
 import brain2img.tensor.Tensor;
+import brain2img.util.Parallel;
 import brain2img.vision.grad.Tape;
 
 import java.util.ArrayList;
@@ -81,16 +82,42 @@ abstract class CnnNet implements VisionNet {
                         + " but the node gives " + phi.shapeString());
             }
             double w = weights == null ? 1.0 : weights.getOrDefault(e.getKey(), 1.0);
-            Tensor diff = be.binary(Backend.Binary.SUB, phi, be.upload(target));
-            float[] d = be.download(diff).floats();
-            double ss = 0;
-            for (float v : d) ss += (double) v * v;
-            loss += w * ss;
-            seeds.merge(phi, be.scale(diff, (float) (2 * w)), be::add);    // ∂(w‖φ−t‖²)/∂φ = 2w(φ−t)
+            if (w == 0) continue;
+            // ∂(w‖φ−t‖²)/∂φ = 2w(φ−t) in one pass; the loss term is then ‖2w(φ−t)‖² / 4w
+            float s = (float) (2 * w);
+            Tensor seed = be.axpby(s, phi, -s, be.upload(target));
+            loss += sumOfSquares(be.download(seed).floats()) / (4 * w);
+            seeds.merge(phi, seed, be::add);
         }
         Tensor g = be.download(t.gradient(in, seeds));
         lastFlops = t.flops();
         return new LossGradient(loss, g);
+    }
+
+    /**
+     * Σ d² in double, summed per fixed block and then the blocks in order, so the value does not depend on the
+     * thread count; four running sums per block keep the additions from waiting on each other.
+     */
+    static double sumOfSquares(float[] d) {
+        int block = 1 << 16, blocks = (d.length + block - 1) / block;
+        double[] part = new double[blocks];
+        Parallel.forRange(blocks, 1, (b0, b1) -> {
+            for (int b = b0; b < b1; b++) {
+                int i = b * block, end = Math.min(d.length, i + block);
+                double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                for (; i + 3 < end; i += 4) {
+                    s0 += (double) d[i] * d[i];
+                    s1 += (double) d[i + 1] * d[i + 1];
+                    s2 += (double) d[i + 2] * d[i + 2];
+                    s3 += (double) d[i + 3] * d[i + 3];
+                }
+                for (; i < end; i++) s0 += (double) d[i] * d[i];
+                part[b] = (s0 + s1) + (s2 + s3);
+            }
+        });
+        double ss = 0;
+        for (double p : part) ss += p;
+        return ss;
     }
 
     /** The convolution and linear FLOPs of the last features or lossGradient call (see {@link Tape#flops}). */

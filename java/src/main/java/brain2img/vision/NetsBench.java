@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -26,7 +27,7 @@ public final class NetsBench {
     public static final Map<String, Integer> METRIC_SIZE = Map.of("alexnet", 256, "inception_v3", 342,
             "efficientnet_b1", 255, "resnet50", 224, "vgg19", 224, "vgg19-caffe", 224);
 
-    public record Options(List<String> archs, int batch, int reps, Integer size, boolean gradient) {}
+    public record Options(List<String> archs, int batch, int warmup, int reps, Integer size, boolean gradient) {}
 
     private NetsBench() {}
 
@@ -36,20 +37,22 @@ public final class NetsBench {
             try (CnnNet net = randomNet(arch, be, 42)) {
                 Tensor x = randomInput(o.batch(), side, 7);
                 String last = net.nodes().get(net.nodes().size() - 1);
-                Timing f = time(o.reps(), () -> {
+                Timing f = time(o.warmup(), o.reps(), () -> {
                     net.features(x, List.of(last));
                     return net.lastFlops();
                 });
-                out.printf(Locale.ROOT, "%-16s %dx%d batch %d forward: %8.1f ms  %7.2f images/s  %6.2f GFLOP  %6.2f GFLOP/s%n",
-                        arch, side, side, o.batch(), f.seconds * 1e3, o.batch() / f.seconds, f.flops / 1e9, f.flops / 1e9 / f.seconds);
+                out.printf(Locale.ROOT, "%-16s %dx%d batch %d forward: %8.1f ms (median %.1f ms)  %7.2f images/s  %6.2f GFLOP  %6.2f GFLOP/s%n",
+                        arch, side, side, o.batch(), f.seconds * 1e3, f.median * 1e3, o.batch() / f.seconds, f.flops / 1e9,
+                        f.flops / 1e9 / f.seconds);
                 if (o.gradient() && arch.startsWith("vgg19")) {
                     Map<String, Tensor> targets = shenTargets(net, x);
-                    Timing g = time(o.reps(), () -> {
+                    Timing g = time(o.warmup(), o.reps(), () -> {
                         net.lossGradient(x, targets, null);
                         return net.lastFlops();
                     });
-                    out.printf(Locale.ROOT, "%-16s %dx%d batch %d forward+input gradient (%d layers): %8.1f ms  %6.2f GFLOP  %6.2f GFLOP/s%n",
-                            arch, side, side, o.batch(), targets.size(), g.seconds * 1e3, g.flops / 1e9, g.flops / 1e9 / g.seconds);
+                    out.printf(Locale.ROOT, "%-16s %dx%d batch %d forward+input gradient (%d layers): %8.1f ms (median %.1f ms)  %6.2f GFLOP  %6.2f GFLOP/s%n",
+                            arch, side, side, o.batch(), targets.size(), g.seconds * 1e3, g.median * 1e3, g.flops / 1e9,
+                            g.flops / 1e9 / g.seconds);
                 }
             }
         }
@@ -69,24 +72,35 @@ public final class NetsBench {
         return net.params.has(n + ".weight");
     }
 
-    private record Timing(double seconds, long flops) {}
+    /** Mean and median seconds per run (GFLOP/s from the mean), and the FLOPs of one run. */
+    private record Timing(double seconds, double median, long flops) {}
 
     private interface Work {
         long run();
     }
 
     /**
-     * One warm-up, then the mean wall time of reps runs. A full collection before the timed runs moves the
-     * just-built random weights (hundreds of MB on the heap, unlike mapped checkpoint files) out of the young
-     * generation, so the runs do not pay for copying them; their own collections are timed.
+     * warmup untimed runs, then the mean wall time of reps runs. A full collection first moves the just-built random
+     * weights (hundreds of MB on the heap, unlike mapped checkpoint files) out of the young generation, so no run
+     * pays for copying them. The warm-up then lets the JIT compile and the heap grow to the size a long optimisation
+     * settles at: until it has, each run's activations land on freshly committed memory and collections copy them,
+     * which a 200-iteration reconstruction pays only in its first iterations. The timed runs' own collections count
+     * in the mean; the median shows a typical run without the occasional collection or scheduler hiccup.
      */
-    private static Timing time(int reps, Work w) {
-        w.run();
+    private static Timing time(int warmup, int reps, Work w) {
         System.gc();
+        for (int i = 0; i < warmup; i++) w.run();
         long flops = 0;
-        long t0 = System.nanoTime();
-        for (int i = 0; i < reps; i++) flops = w.run();
-        return new Timing((System.nanoTime() - t0) / 1e9 / reps, flops);
+        double[] each = new double[reps];
+        for (int i = 0; i < reps; i++) {
+            long t0 = System.nanoTime();
+            flops = w.run();
+            each[i] = (System.nanoTime() - t0) / 1e9;
+        }
+        double mean = Arrays.stream(each).average().orElseThrow();
+        Arrays.sort(each);
+        double median = reps % 2 == 1 ? each[reps / 2] : (each[reps / 2 - 1] + each[reps / 2]) / 2;
+        return new Timing(mean, median, flops);
     }
 
     static Tensor randomInput(int batch, int side, long seed) {

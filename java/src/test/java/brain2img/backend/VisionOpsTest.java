@@ -82,8 +82,44 @@ class VisionOpsTest {
         adjoint(x, be.convTranspose2d(x, wt, null, groups, s, s, p, p, oh, ow), g, dx, "transposed conv input gradient");
     }
 
+    /** VGG's 2×2 stride-2 windows (a path of their own): a NaN wins wherever it sits, a tie goes to the first. */
+    @Test
+    void twoByTwoPoolingNaNAndTies() {
+        Tensor x = random(1, 1, 4, 6);
+        x.setFloat(1 * 6 + 1, Float.NaN);                     // last element of window (0,0)
+        x.setFloat(2 * 6 + 2, 7f);                            // window (1,1): a tie, first at (2,2) …
+        x.setFloat(3 * 6 + 3, 7f);                            // … and again at (3,3)
+        x.setFloat(0 * 6 + 4, Float.NaN);                     // window (0,2): NaN first, then larger values
+        x.setFloat(1 * 6 + 5, 50f);
+        Tensor y = be.maxPool2d(x, 2, 2, 2, 2, 0, 0, false);
+        assertTrue(Float.isNaN(y.getFloat(0)) && Float.isNaN(y.getFloat(2)), "NaN windows");
+        assertEquals(7f, y.getFloat(3 + 1), 0f, "tie");
+        Tensor dx = be.maxPool2dBackward(x, Tensor.of(new float[]{1, 2, 3, 4, 5, 6}, 1, 1, 2, 3), 2, 2, 2, 2, 0, 0, false);
+        assertEquals(1f, dx.getFloat(1 * 6 + 1), 0f, "to the NaN");
+        assertEquals(3f, dx.getFloat(0 * 6 + 4), 0f, "to the first NaN, not the larger value after it");
+        assertEquals(5f, dx.getFloat(2 * 6 + 2), 0f, "to the first of a tie");
+        assertEquals(0f, dx.getFloat(3 * 6 + 3), 0f, "not the second");
+    }
+
+    /** A NaN in a window is that window's maximum (torch propagates it), at the border and inside. */
+    @Test
+    void maxPoolingPropagatesNaN() {
+        Tensor x = random(1, 1, 6, 6);
+        x.setFloat(0, Float.NaN);             // corner: a clipped window of 3×3 stride 2 padding 1
+        x.setFloat(3 * 6 + 3, Float.NaN);     // (3,3): inside window (1,1), whose top-left is (1,1)
+        x.setFloat(3 * 6 + 4, 100f);          // a larger value after the NaN in the same window
+        Tensor y = be.maxPool2d(x, 3, 3, 2, 2, 1, 1, false);
+        assertTrue(Float.isNaN(y.getFloat(0)), "border window");
+        assertTrue(Float.isNaN(y.getFloat(3 + 1)), "interior window");
+        Tensor dx = be.maxPool2dBackward(x, Tensor.of(new float[]{1, 0, 0, 0, 2, 4, 0, 0, 0}, 1, 1, 3, 3), 3, 3, 2, 2, 1, 1, false);
+        assertEquals(1f, dx.getFloat(0), 0f, "border window's gradient goes to its NaN");
+        // windows (1,1) and (1,2) both hold the NaN at (3,3); (1,2) also holds the 100 after it
+        assertEquals(6f, dx.getFloat(3 * 6 + 3), 0f, "interior windows' gradients go to their NaN");
+        assertEquals(0f, dx.getFloat(3 * 6 + 4), 0f, "not to the larger value after it");
+    }
+
     @ParameterizedTest
-    @CsvSource({"3,3,2,2,1,1,false", "3,3,2,2,0,0,true", "2,2,2,2,0,0,false", "3,2,1,2,1,0,true", "3,3,2,2,1,1,true"})
+    @CsvSource({"3,3,2,2,1,1,false", "3,3,2,2,0,0,true", "2,2,2,2,0,0,false", "2,2,2,2,0,0,true", "3,2,1,2,1,0,true", "3,3,2,2,1,1,true"})
     void maxPoolingRoutesToTheFirstMaximum(int kh, int kw, int sh, int sw, int ph, int pw, boolean ceil) {
         Tensor x = random(2, 3, 9, 8);
         // plant exact ties so the tie rule is exercised
@@ -136,6 +172,27 @@ class VisionOpsTest {
             fd[i] = g.getFloat(i) * (NaiveVision.act(act, slope, v + e) - NaiveVision.act(act, slope, v - e)) / (2 * e);
         }
         assertClose(fd, dx, 1e-6, act + " derivative");
+    }
+
+    /** The rectifiers select: +0 (not −0) below zero forward, and +0 backward there even for a NaN gradient. */
+    @ParameterizedTest
+    @EnumSource(value = Backend.Act.class, names = {"RELU", "LEAKY_RELU"})
+    void rectifiersSelectRatherThanMultiply(Backend.Act act) {
+        int n = 37;    // whole vectors and a scalar tail at every species width
+        float[] xv = new float[n], gv = new float[n];
+        for (int i = 0; i < n; i++) {
+            xv[i] = i % 3 == 0 ? -(i + 1) : i % 3 == 1 ? 0f : i;
+            gv[i] = i % 3 == 2 ? i * 0.5f : Float.NaN;
+        }
+        Tensor x = Tensor.of(xv, n), y = be.activate(act, 0.25f, x);
+        Tensor dx = be.activateBackward(act, 0.25f, x, Tensor.of(gv, n));
+        for (int i = 0; i < n; i++) {
+            float want = xv[i] > 0 ? xv[i] : act == Backend.Act.RELU ? 0f : xv[i] * 0.25f;
+            assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(y.getFloat(i)), act + " forward at " + xv[i]);
+            if (xv[i] > 0) assertEquals(gv[i], dx.getFloat(i), 0f, act + " backward passes g at " + xv[i]);
+            else if (act == Backend.Act.RELU) assertEquals(0, Float.floatToRawIntBits(dx.getFloat(i)), "ReLU backward at " + xv[i]);
+            else assertTrue(Float.isNaN(dx.getFloat(i)), "LeakyReLU backward scales a NaN gradient at " + xv[i]);
+        }
     }
 
     @Test
