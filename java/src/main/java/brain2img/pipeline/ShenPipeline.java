@@ -271,10 +271,14 @@ public final class ShenPipeline implements Stages {
         AuditResult r = score();
         r.writeMetricsJson(metrics, reportSettings());
         r.writePerImageCsv(csv, testIds());
-        AuditResult.Summary pc = r.summary(X_DIR, "pixcorr"), tw = r.summary(X_DIR, "twoway_pixel");
-        log.accept(String.format(Locale.ROOT, "evaluate: X_dir PixCorr %.3f [%.3f, %.3f], two-way %.3f [%.3f, %.3f]; shuffled null two-way %.3f",
-                pc.mean(), pc.interval().low(), pc.interval().high(), tw.mean(), tw.interval().low(), tw.interval().high(),
-                r.summary("nulls.shuffled", "twoway_pixel").mean()));
+        for (String kind : renderers()) {
+            // each kind beside the shuffled null its own renderer made (X_dir_dgn's is shuffled_dgn)
+            AuditResult.Summary pc = r.summary(kind, "pixcorr"), tw = r.summary(kind, "twoway_pixel");
+            String shuffled = "nulls.shuffled" + (throughGenerator(kind) ? DGN : "");
+            log.accept(String.format(Locale.ROOT, "evaluate: %s PixCorr %.3f [%.3f, %.3f], two-way %.3f [%.3f, %.3f]; %s two-way %.3f",
+                    kind, pc.mean(), pc.interval().low(), pc.interval().high(), tw.mean(), tw.interval().low(), tw.interval().high(),
+                    shuffled.substring("nulls.".length()), r.summary(shuffled, "twoway_pixel").mean()));
+        }
         stamps.write("evaluate", key);
         return true;
     }

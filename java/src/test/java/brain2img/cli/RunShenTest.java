@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 import static brain2img.cli.MainTest.run;
@@ -131,6 +132,13 @@ class RunShenTest {
                 assertTrue(Double.isFinite(s.path("ci_low").asDouble(Double.NaN)) && Double.isFinite(s.path("ci_high").asDouble(Double.NaN)), e + " " + metric + ": " + s);
             }
         }
+        // the evaluate line names each kind with its own mean and its own renderer's shuffled null
+        for (String kind : List.of("X_dir", "X_dir_dgn")) {
+            String mean = String.format(Locale.ROOT, "%.3f", m.path(kind).path("pixcorr").path("mean").asDouble());
+            assertTrue(r.out().contains("evaluate: " + kind + " PixCorr " + mean + " ["), kind + ": " + r.out());
+        }
+        String shuffledDgn = String.format(Locale.ROOT, "%.3f", m.path("nulls").path("shuffled_dgn").path("twoway_pixel").path("mean").asDouble());
+        assertTrue(r.out().contains("; shuffled_dgn two-way " + shuffledDgn), r.out());
         String html = Files.readString(out.resolve("shen/report.html"));
         String dgnTable = html.substring(html.indexOf("<h2>Metrics: X_dir_dgn"), html.indexOf("<h2>Per-image scores"));
         assertTrue(dgnTable.contains("<th>null: shuffled_dgn</th>") && !dgnTable.contains("<th>null: shuffled</th>"), dgnTable);
