@@ -57,7 +57,7 @@ public final class CpuBackend implements Backend {
     public String describe() {
         return "cpu: " + Parallel.threads() + " threads, "
                 + (CpuGemm.VECTOR ? "Vector API " + CpuGemm.SPECIES.vectorBitSize() + "-bit" : "scalar (Vector API off)")
-                + (blas != null ? ", GEMM by OpenBLAS (" + blas.library() + ", " + blas.core() + " kernels)" : ", pure-Java GEMM");
+                + (blas != null ? ", GEMM by OpenBLAS (" + blas.library() + ", " + blas.kernels() + ")" : ", pure-Java GEMM");
     }
 
     // ------------------------------------------------------------------ gemm

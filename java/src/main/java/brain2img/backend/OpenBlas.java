@@ -141,6 +141,23 @@ public final class OpenBlas {
     /** The kernel family the library runs (its openblas_get_corename(): "SkylakeX", "Haswell", …). */
     public String core() { return core; }
 
+    /** "K kernels", with how to get AVX-512 ones where an exported OPENBLAS_CORETYPE keeps them from this CPU. */
+    public String kernels() {
+        String exported = System.getenv("OPENBLAS_CORETYPE");
+        return core + " kernels" + (avx512Unused(exported, System.getProperty("brain2img.blas.coretype", "auto"),
+                CpuFeatures.hasAll(SKYLAKEX_FLAGS), core)
+                ? " (OPENBLAS_CORETYPE=" + exported + " is exported; -Dbrain2img.blas.coretype=SkylakeX uses this CPU's AVX-512)"
+                : "");
+    }
+
+    /** OpenBLAS's kernel families that use AVX-512. */
+    private static final List<String> AVX512_CORES = List.of("SkylakeX", "Cooperlake", "SapphireRapids");
+
+    /** Whether the default choice left AVX-512 kernels unused on an AVX-512 CPU because the user exported another. */
+    static boolean avx512Unused(String exported, String choice, boolean avx512, String core) {
+        return choice.equals("auto") && exported != null && avx512 && !AVX512_CORES.contains(core);
+    }
+
     /** The library's symbols, for bindings beyond the GEMMs (LAPACK). */
     public SymbolLookup lookup() { return lookup; }
 

@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Which OpenBLAS kernels the engine asks for ({@link OpenBlas#coreToSet}), and that the library then runs them. */
@@ -23,6 +24,16 @@ class OpenBlasCoreTest {
         assertEquals(Optional.empty(), OpenBlas.coreToSet("Haswell", "auto", () -> true), "an exported choice stands");
         assertEquals(Optional.of("Zen"), OpenBlas.coreToSet("Haswell", "Zen", () -> true), "the property overrides it");
         assertEquals(Optional.empty(), OpenBlas.coreToSet(null, "library", () -> true));
+    }
+
+    /** The describe() hint: only when the default choice gave way to an exported non-AVX-512 family on an AVX-512 CPU. */
+    @Test
+    void hintWhereAnExportKeepsAvx512Unused() {
+        assertTrue(OpenBlas.avx512Unused("Haswell", "auto", true, "Haswell"));
+        assertFalse(OpenBlas.avx512Unused("Haswell", "auto", false, "Haswell"), "no AVX-512 to use");
+        assertFalse(OpenBlas.avx512Unused("Cooperlake", "auto", true, "Cooperlake"), "already AVX-512 kernels");
+        assertFalse(OpenBlas.avx512Unused(null, "auto", true, "Haswell"), "nothing exported");
+        assertFalse(OpenBlas.avx512Unused("Haswell", "Haswell", true, "Haswell"), "asked for by property");
     }
 
     /** Prints the kernel family the system OpenBLAS runs in this JVM (for the child processes below). */
