@@ -25,53 +25,23 @@ final class Pooling {
         return best;
     }
 
-    /**
-     * {@link #argmax} for a window wholly inside the plane (top-left y0, x0): no clipping, the same first-max and
-     * NaN-first rule. Most windows of a network's pooling are interior, and the clipping dominates their cost.
-     */
-    private static int argmaxInterior(float[] x, int base, int ww, int y0, int x0, int kh, int kw) {
-        int best = y0 * ww + x0;
-        float max = x[base + best];
-        if (Float.isNaN(max)) return best;
-        for (int y = y0; y < y0 + kh; y++) {
-            int row = y * ww;
-            for (int xx = x0; xx < x0 + kw; xx++) {
-                float v = x[base + row + xx];
-                if (v > max || Float.isNaN(v)) {
-                    max = v;
-                    best = row + xx;
-                    if (Float.isNaN(v)) return best;
-                }
-            }
-        }
-        return best;
-    }
-
-    /** The argmax of window (r,q) by the interior path where the window lies inside the plane. */
-    private static int windowMax(float[] x, int base, int hh, int ww, int r, int q, int kh, int kw, int sh, int sw, int ph, int pw) {
-        int y0 = r * sh - ph, x0 = q * sw - pw;
-        return y0 >= 0 && x0 >= 0 && y0 + kh <= hh && x0 + kw <= ww
-                ? argmaxInterior(x, base, ww, y0, x0, kh, kw)
-                : argmax(x, base, hh, ww, r, q, kh, kw, sh, sw, ph, pw);
-    }
-
     static Tensor maxPool(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw, boolean ceil, Tensor gradOut) {
         PoolShape.check(x, kh, kw, sh, sw, ph, pw);
         int planes = x.dimInt(0) * x.dimInt(1), hh = x.dimInt(2), ww = x.dimInt(3);
         int ho = PoolShape.outSize(hh, kh, sh, ph, ceil), wo = PoolShape.outSize(ww, kw, sw, pw, ceil);
         float[] xf = x.floats();
-        // 2×2 stride 2 without padding (VGG's pooling): whole windows by a tight loop, the rest (ceil mode's partial
-        // windows at the bottom and right) by the general one
-        boolean twoByTwo = kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0;
-        int fullH = twoByTwo ? hh / 2 : 0, fullW = twoByTwo ? ww / 2 : 0;
         if (gradOut == null) {
+            // 2×2 stride 2 without padding (VGG's pooling): whole windows by a tight loop, the rest (ceil mode's
+            // partial windows at the bottom and right) by the general one
+            boolean twoByTwo = kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0;
+            int fullH = twoByTwo ? hh / 2 : 0, fullW = twoByTwo ? ww / 2 : 0;
             float[] out = new float[planes * ho * wo];
             Parallel.forRange(planes, 1, (p0, p1) -> {
                 for (int p = p0; p < p1; p++) {
                     int base = p * hh * ww, o = p * ho * wo;
                     if (twoByTwo) max2x2(xf, base, ww, fullH, fullW, out, o, wo);
                     for (int r = 0; r < ho; r++) for (int q = r < fullH ? fullW : 0; q < wo; q++) {
-                        int a = windowMax(xf, base, hh, ww, r, q, kh, kw, sh, sw, ph, pw);
+                        int a = argmax(xf, base, hh, ww, r, q, kh, kw, sh, sw, ph, pw);
                         out[o + r * wo + q] = a < 0 ? Float.NEGATIVE_INFINITY : xf[base + a];
                     }
                 }
@@ -84,9 +54,8 @@ final class Pooling {
         Parallel.forRange(planes, 1, (p0, p1) -> {
             for (int p = p0; p < p1; p++) {
                 int base = p * hh * ww, o = p * ho * wo;
-                if (twoByTwo) route2x2(xf, base, ww, fullH, fullW, g, o, wo, dx);
-                for (int r = 0; r < ho; r++) for (int q = r < fullH ? fullW : 0; q < wo; q++) {
-                    int a = windowMax(xf, base, hh, ww, r, q, kh, kw, sh, sw, ph, pw);
+                for (int r = 0; r < ho; r++) for (int q = 0; q < wo; q++) {
+                    int a = argmax(xf, base, hh, ww, r, q, kh, kw, sh, sw, ph, pw);
                     if (a >= 0) dx[base + a] += g[o + r * wo + q];
                 }
             }
@@ -104,28 +73,6 @@ final class Pooling {
             for (int q = 0; q < fullW; q++) {
                 int i = top + 2 * q, j = bottom + 2 * q;
                 out[dst + q] = Math.max(Math.max(x[i], x[i + 1]), Math.max(x[j], x[j + 1]));
-            }
-        }
-    }
-
-    /**
-     * The gradient of the whole 2×2 stride-2 windows of one plane to each window's first maximum (or first NaN), as
-     * selects rather than branches: a NaN max is never replaced, since v &gt; NaN and NaN == NaN are false.
-     */
-    private static void route2x2(float[] x, int base, int ww, int fullH, int fullW, float[] g, int o, int wo, float[] dx) {
-        for (int r = 0; r < fullH; r++) {
-            int top = base + 2 * r * ww, src = o + r * wo;
-            for (int q = 0; q < fullW; q++) {
-                int best = top + 2 * q;
-                float max = x[best];
-                for (int k = 1; k < 4; k++) {
-                    int j = top + 2 * q + (k >> 1) * ww + (k & 1);
-                    float v = x[j];
-                    boolean take = v > max || (v != v && max == max);
-                    best = take ? j : best;
-                    max = take ? v : max;
-                }
-                dx[best] += g[src + q];
             }
         }
     }
