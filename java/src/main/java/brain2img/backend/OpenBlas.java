@@ -13,7 +13,6 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.BooleanSupplier;
 
 /**
  * A system OpenBLAS through the FFM API: the library, its {@code cblas_sgemm}/{@code cblas_dgemm} (row-major, called
@@ -38,12 +37,13 @@ public final class OpenBlas {
     private final String library;
     private final SymbolLookup lookup;
     private final MethodHandle sgemm, dgemm, getThreads, setThreads;
-    private final String core;
+    private final String core, kernels;
 
     private OpenBlas(String library, SymbolLookup lookup, MethodHandle sgemm, MethodHandle dgemm,
-                     MethodHandle getThreads, MethodHandle setThreads, String core) {
+                     MethodHandle getThreads, MethodHandle setThreads, String core, String kernels) {
         this.library = library;
         this.core = core;
+        this.kernels = kernels;
         this.lookup = lookup;
         this.sgemm = sgemm;
         this.dgemm = dgemm;
@@ -65,7 +65,9 @@ public final class OpenBlas {
         if (prop.equals("off")) return Optional.empty();
         List<String> names = prop.isEmpty() ? List.of("libopenblas.so.0", "libopenblas.so") : List.of(prop);
         Linker linker = Linker.nativeLinker();
-        chooseCore(linker, System.getProperty("brain2img.blas.coretype", "auto"));
+        String exported = System.getenv("OPENBLAS_CORETYPE"), choice = System.getProperty("brain2img.blas.coretype", "auto");
+        boolean avx512 = CpuFeatures.hasAll(SKYLAKEX_FLAGS);
+        coreToSet(exported, choice, avx512).ifPresent(core -> setCoreType(linker, core));
         for (String name : names) {
             try {
                 SymbolLookup lib = SymbolLookup.libraryLookup(name, Arena.global());
@@ -77,10 +79,14 @@ public final class OpenBlas {
                         ValueLayout.JAVA_FLOAT, A, I);
                 FunctionDescriptor dgd = FunctionDescriptor.ofVoid(I, I, I, I, I, I, ValueLayout.JAVA_DOUBLE, A, I, A, I,
                         ValueLayout.JAVA_DOUBLE, A, I);
+                String core = coreName(linker, lib);
+                String kernels = core + " kernels" + (avx512Unused(exported, choice, avx512, core)
+                        ? " (OPENBLAS_CORETYPE=" + exported + " is exported; -Dbrain2img.blas.coretype=SkylakeX uses this CPU's AVX-512)"
+                        : "");
                 OpenBlas blas = new OpenBlas(name, lib, linker.downcallHandle(sg.get(), sgd, critical),
                         linker.downcallHandle(dg.get(), dgd, critical),
                         linker.downcallHandle(gt.get(), FunctionDescriptor.of(I)),
-                        linker.downcallHandle(st.get(), FunctionDescriptor.ofVoid(I)), coreName(linker, lib));
+                        linker.downcallHandle(st.get(), FunctionDescriptor.ofVoid(I)), core, kernels);
                 // as many BLAS threads as the engine's own pool (-Dbrain2img.threads), not one per core of the host
                 blas.setThreads(Parallel.threads());
                 return Optional.of(blas);
@@ -91,15 +97,13 @@ public final class OpenBlas {
         return Optional.empty();
     }
 
-    /** Sets {@code OPENBLAS_CORETYPE} in this process (OpenBLAS reads it when it loads) where {@link #coreToSet} says. */
-    private static void chooseCore(Linker linker, String choice) {
-        Optional<String> core = coreToSet(System.getenv("OPENBLAS_CORETYPE"), choice,
-                () -> CpuFeatures.hasAll(SKYLAKEX_FLAGS));
+    /** Sets {@code OPENBLAS_CORETYPE} in this process's environment, which OpenBLAS reads when it loads. */
+    private static void setCoreType(Linker linker, String core) {
         Optional<MemorySegment> setenv = linker.defaultLookup().find("setenv");
-        if (core.isEmpty() || setenv.isEmpty()) return;
+        if (setenv.isEmpty()) return;
         try (Arena a = Arena.ofConfined()) {
             MethodHandle h = linker.downcallHandle(setenv.get(), FunctionDescriptor.of(I, A, A, I));
-            int rc = (int) h.invokeExact(a.allocateFrom("OPENBLAS_CORETYPE"), a.allocateFrom(core.get()), 1);
+            int rc = (int) h.invokeExact(a.allocateFrom("OPENBLAS_CORETYPE"), a.allocateFrom(core), 1);
             if (rc != 0) throw new IllegalStateException("setenv(OPENBLAS_CORETYPE) returned " + rc);
         } catch (IllegalStateException e) {
             throw e;
@@ -113,10 +117,10 @@ public final class OpenBlas {
      * OPENBLAS_CORETYPE (null if none) and whether the CPU has the AVX-512 subsets: "library" → none; "auto" →
      * SkylakeX on an AVX-512 CPU unless the user exported a choice; any other name → that name, over an export.
      */
-    static Optional<String> coreToSet(String exported, String choice, BooleanSupplier avx512) {
+    static Optional<String> coreToSet(String exported, String choice, boolean avx512) {
         return switch (choice) {
             case "library" -> Optional.empty();
-            case "auto" -> exported == null && avx512.getAsBoolean() ? Optional.of("SkylakeX") : Optional.empty();
+            case "auto" -> exported == null && avx512 ? Optional.of("SkylakeX") : Optional.empty();
             default -> Optional.of(choice);
         };
     }
@@ -141,14 +145,8 @@ public final class OpenBlas {
     /** The kernel family the library runs (its openblas_get_corename(): "SkylakeX", "Haswell", …). */
     public String core() { return core; }
 
-    /** "K kernels", with how to get AVX-512 ones where an exported OPENBLAS_CORETYPE keeps them from this CPU. */
-    public String kernels() {
-        String exported = System.getenv("OPENBLAS_CORETYPE");
-        return core + " kernels" + (avx512Unused(exported, System.getProperty("brain2img.blas.coretype", "auto"),
-                CpuFeatures.hasAll(SKYLAKEX_FLAGS), core)
-                ? " (OPENBLAS_CORETYPE=" + exported + " is exported; -Dbrain2img.blas.coretype=SkylakeX uses this CPU's AVX-512)"
-                : "");
-    }
+    /** "K kernels", with how to get AVX-512 ones where an exported OPENBLAS_CORETYPE kept them from this CPU at load. */
+    public String kernels() { return kernels; }
 
     /** OpenBLAS's kernel families that use AVX-512. */
     private static final List<String> AVX512_CORES = List.of("SkylakeX", "Cooperlake", "SapphireRapids");

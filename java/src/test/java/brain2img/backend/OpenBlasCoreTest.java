@@ -19,11 +19,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class OpenBlasCoreTest {
     @Test
     void decisionTable() {
-        assertEquals(Optional.of("SkylakeX"), OpenBlas.coreToSet(null, "auto", () -> true));
-        assertEquals(Optional.empty(), OpenBlas.coreToSet(null, "auto", () -> false));
-        assertEquals(Optional.empty(), OpenBlas.coreToSet("Haswell", "auto", () -> true), "an exported choice stands");
-        assertEquals(Optional.of("Zen"), OpenBlas.coreToSet("Haswell", "Zen", () -> true), "the property overrides it");
-        assertEquals(Optional.empty(), OpenBlas.coreToSet(null, "library", () -> true));
+        assertEquals(Optional.of("SkylakeX"), OpenBlas.coreToSet(null, "auto", true));
+        assertEquals(Optional.empty(), OpenBlas.coreToSet(null, "auto", false));
+        assertEquals(Optional.empty(), OpenBlas.coreToSet("Haswell", "auto", true), "an exported choice stands");
+        assertEquals(Optional.of("Zen"), OpenBlas.coreToSet("Haswell", "Zen", true), "the property overrides it");
+        assertEquals(Optional.empty(), OpenBlas.coreToSet(null, "library", true));
     }
 
     /** The describe() hint: only when the default choice gave way to an exported non-AVX-512 family on an AVX-512 CPU. */
