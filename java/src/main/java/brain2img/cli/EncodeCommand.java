@@ -7,6 +7,7 @@ import brain2img.encode.EncodingModel;
 import brain2img.encode.FeatureSettings;
 import brain2img.encode.Space;
 import brain2img.encode.VisionNetLoader;
+import brain2img.eval.Stats;
 import brain2img.report.EncodeReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -104,7 +105,7 @@ public final class EncodeCommand implements Callable<Integer> {
         EncodeReport.write(out.resolve("report.html"), r, settings);
         for (EncodeRun.SpaceMap m : r.maps()) {
             System.out.printf(Locale.ROOT, "%-24s median r %.3f, %d of %d voxels significant (q ≤ %.2f)%n", m.space().name(),
-                    EncodeRun.median(m.r()), m.significant(), m.r().length, EncodeRun.Q);
+                    Stats.median(m.r()), m.significant(), m.r().length, EncodeRun.Q);
         }
         System.out.println("report: " + out.resolve("report.html"));
         return 0;

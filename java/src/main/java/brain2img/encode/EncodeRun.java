@@ -7,6 +7,7 @@ import brain2img.data.Nifti;
 import brain2img.data.Split;
 import brain2img.data.Trial;
 import brain2img.data.VolumeGeometry;
+import brain2img.eval.Stats;
 import brain2img.io.AtomicFiles;
 import brain2img.io.Json;
 import brain2img.io.Npy;
@@ -111,7 +112,7 @@ public final class EncodeRun {
                 maps.add(m);
                 writeMap(out.resolve("maps/" + s.fileName() + ".npy"), m);
                 log.accept(String.format(Locale.ROOT, "%s: %d features, median r %.3f, %d of %d voxels significant at q ≤ %.2f (%.1f s)", s,
-                        tr.dimInt(1), median(m.r()), m.significant(), voxels.length, Q, (System.nanoTime() - t0) / 1e9));
+                        tr.dimInt(1), Stats.median(m.r()), m.significant(), voxels.length, Q, (System.nanoTime() - t0) / 1e9));
             }
         }
         if (o.unique()) {
@@ -203,7 +204,7 @@ public final class EncodeRun {
             ua[j] = joint[j] - rb[j];
             ub[j] = joint[j] - ra[j];
         }
-        log.accept(String.format(Locale.ROOT, "unique variance %s over %s: median %.4f; %s over %s: median %.4f (%.1f s)", a, b, median(ua), b, a, median(ub),
+        log.accept(String.format(Locale.ROOT, "unique variance %s over %s: median %.4f; %s over %s: median %.4f (%.1f s)", a, b, Stats.median(ua), b, a, Stats.median(ub),
                 (System.nanoTime() - t0) / 1e9));
         return new Unique(a, b, joint, ua, ub, f.ratio());
     }
@@ -247,19 +248,11 @@ public final class EncodeRun {
             for (SpaceMap m : maps) {
                 int sig = 0;
                 for (int j : idx) if (m.q()[j] <= Q) sig++;
-                out.add(new RoiRow(e.getKey(), m.space().name(), idx.length, median(pick(m.r(), idx)), (double) sig / idx.length,
-                        median(Arrays.stream(pick(m.ncR(), idx)).filter(Double::isFinite).toArray())));
+                out.add(new RoiRow(e.getKey(), m.space().name(), idx.length, Stats.median(pick(m.r(), idx)), (double) sig / idx.length,
+                        Stats.median(Arrays.stream(pick(m.ncR(), idx)).filter(Double::isFinite).toArray())));
             }
         }
         return out;
-    }
-
-    public static double median(double[] v) {
-        if (v.length == 0) return Double.NaN;
-        double[] s = v.clone();
-        Arrays.sort(s);
-        int n = s.length;
-        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
     }
 
     // ---------------------------------------------------------------- output
@@ -345,13 +338,13 @@ public final class EncodeRun {
                 "seed", f.seed(), "pixel_size", f.pixelSize(), "nets", f.nets() == null ? "none" : f.nets().toString()));
         Map<String, Object> spaces = new LinkedHashMap<>();
         for (SpaceMap m : maps) {
-            spaces.put(m.space().name(), Map.of("file", "maps/" + m.space().fileName() + ".npy", "median_r", median(m.r()), "significant", m.significant()));
+            spaces.put(m.space().name(), Map.of("file", "maps/" + m.space().fileName() + ".npy", "median_r", Stats.median(m.r()), "significant", m.significant()));
         }
         s.put("spaces", spaces);
         List<Object> u = new ArrayList<>();
         for (Unique x : uniques) {
             u.add(Map.of("a", x.a(), "b", x.b(), "file", "maps/unique/" + Space.parse(x.a()).fileName() + "+" + Space.parse(x.b()).fileName() + ".npy",
-                    "median_unique_a", median(x.uniqueA()), "median_unique_b", median(x.uniqueB())));
+                    "median_unique_a", Stats.median(x.uniqueA()), "median_unique_b", Stats.median(x.uniqueB())));
         }
         s.put("unique_variance", u);
         s.put("winner", "maps/winner.npy: index into the spaces list, -1 = no space significant");

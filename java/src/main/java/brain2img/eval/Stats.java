@@ -4,6 +4,8 @@ import org.apache.commons.math3.random.MersenneTwister;
 import org.apache.commons.math3.random.RandomGenerator;
 import org.apache.commons.math3.stat.descriptive.rank.Percentile;
 
+import java.util.Arrays;
+
 /** Uncertainty over the test images: bootstrap confidence intervals and paired permutation tests. */
 public final class Stats {
     /** Largest n for which the permutation test enumerates all 2^n sign patterns exactly. */
@@ -18,6 +20,15 @@ public final class Stats {
         double s = 0;
         for (double x : v) s += x;
         return s / v.length;
+    }
+
+    /** The median (mean of the middle two for an even count); NaN for no values. v is not modified. */
+    public static double median(double[] v) {
+        if (v.length == 0) return Double.NaN;
+        double[] s = v.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
     }
 
     /**

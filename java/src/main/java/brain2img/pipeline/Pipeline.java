@@ -8,6 +8,7 @@ import brain2img.eval.Audit;
 import brain2img.eval.AuditResult;
 import brain2img.eval.NetSuite;
 import brain2img.eval.Picture;
+import brain2img.eval.Stats;
 import brain2img.io.Images;
 import brain2img.io.Npy;
 import brain2img.report.HtmlReport;
@@ -136,7 +137,7 @@ public final class Pipeline implements Stages {
         m.putMetadata("roi", roi);
         m.putMetadata("targets", "pixels");
         m.save(real);
-        log.accept("fit: median alpha " + median(m.alpha().toDoubleArray()));
+        log.accept("fit: median alpha " + Stats.median(m.alpha().toDoubleArray()));
         int[] permutedRow = pairs.permutedRow();
         log.accept("fit: permuted-fit null (training images deranged)");
         RidgeModel p = RidgeCV.fit(backend, x, Rows.rows(targets, permutedRow), pairs.options(), s -> log.accept("fit (permuted): " + s));
@@ -329,11 +330,5 @@ public final class Pipeline implements Stages {
 
     private void stamp(String stage, String key) throws IOException {
         run.stamps.write(stage, key);
-    }
-
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 }

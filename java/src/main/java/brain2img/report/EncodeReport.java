@@ -2,6 +2,7 @@ package brain2img.report;
 
 import brain2img.data.VolumeGeometry;
 import brain2img.encode.EncodeRun;
+import brain2img.eval.Stats;
 import brain2img.io.AtomicFiles;
 
 import javax.imageio.ImageIO;
@@ -49,7 +50,7 @@ public final class EncodeReport {
                 .append("significant = Benjamini–Hochberg q ≤ ").append(EncodeRun.Q).append(".</p>\n");
         roiTable(h, r);
         for (EncodeRun.SpaceMap m : r.maps()) {
-            h.append("<h2>").append(esc(m.space().name())).append("</h2>\n<p class=\"note\">median r ").append(fmt(EncodeRun.median(m.r())))
+            h.append("<h2>").append(esc(m.space().name())).append("</h2>\n<p class=\"note\">median r ").append(fmt(Stats.median(m.r())))
                     .append(", ").append(m.significant()).append(" of ").append(m.r().length).append(" voxels significant</p>\n");
             if (r.geometry().isPresent()) h.append(montage(r, r.geometry().get(), rColours(m.r()), m.space().name() + " r")).append(rLegend(m.r()));
             else h.append(roiBars(r, m));
@@ -208,8 +209,8 @@ public final class EncodeReport {
         for (Map.Entry<String, int[]> e : r.roiMembers().entrySet()) {
             h.append("<tr><td>").append(esc(e.getKey())).append("</td>");
             for (EncodeRun.Unique u : r.uniques()) {
-                h.append("<td class=\"num\">").append(fmt(EncodeRun.median(pick(u.uniqueA(), e.getValue())))).append("</td><td class=\"num\">")
-                        .append(fmt(EncodeRun.median(pick(u.uniqueB(), e.getValue())))).append("</td>");
+                h.append("<td class=\"num\">").append(fmt(Stats.median(pick(u.uniqueA(), e.getValue())))).append("</td><td class=\"num\">")
+                        .append(fmt(Stats.median(pick(u.uniqueB(), e.getValue())))).append("</td>");
             }
             h.append("</tr>\n");
         }

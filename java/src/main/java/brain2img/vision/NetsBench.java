@@ -1,6 +1,7 @@
 package brain2img.vision;
 
 import brain2img.backend.Backend;
+import brain2img.eval.Stats;
 import brain2img.io.Json;
 import brain2img.tensor.Tensor;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -9,7 +10,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -97,10 +97,7 @@ public final class NetsBench {
             flops = w.run();
             each[i] = (System.nanoTime() - t0) / 1e9;
         }
-        double mean = Arrays.stream(each).average().orElseThrow();
-        Arrays.sort(each);
-        double median = reps % 2 == 1 ? each[reps / 2] : (each[reps / 2 - 1] + each[reps / 2]) / 2;
-        return new Timing(mean, median, flops);
+        return new Timing(Stats.mean(each), Stats.median(each), flops);
     }
 
     static Tensor randomInput(int batch, int side, long seed) {

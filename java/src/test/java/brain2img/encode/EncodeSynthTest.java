@@ -10,6 +10,7 @@ import brain2img.data.Synth;
 import brain2img.data.Trial;
 import brain2img.data.VolumeGeometry;
 import brain2img.eval.Picture;
+import brain2img.eval.Stats;
 import brain2img.io.Npy;
 import brain2img.report.EncodeReport;
 import brain2img.ridge.CpuDenseLinAlg;
@@ -101,10 +102,10 @@ class EncodeSynthTest {
     void uniqueVarianceOfZAndCSplitsAlongTheHierarchy() {
         EncodeRun.Unique zc = result.uniques().stream().filter(u -> u.a().equals("z") && u.b().equals("c")).findFirst().orElseThrow();
         int[] early = result.roiMembers().get("early"), ventral = result.roiMembers().get("ventral");
-        double zE = EncodeRun.median(Arrays.stream(early).mapToDouble(j -> zc.uniqueA()[j]).toArray());
-        double zV = EncodeRun.median(Arrays.stream(ventral).mapToDouble(j -> zc.uniqueA()[j]).toArray());
-        double cE = EncodeRun.median(Arrays.stream(early).mapToDouble(j -> zc.uniqueB()[j]).toArray());
-        double cV = EncodeRun.median(Arrays.stream(ventral).mapToDouble(j -> zc.uniqueB()[j]).toArray());
+        double zE = Stats.median(Arrays.stream(early).mapToDouble(j -> zc.uniqueA()[j]).toArray());
+        double zV = Stats.median(Arrays.stream(ventral).mapToDouble(j -> zc.uniqueA()[j]).toArray());
+        double cE = Stats.median(Arrays.stream(early).mapToDouble(j -> zc.uniqueB()[j]).toArray());
+        double cV = Stats.median(Arrays.stream(ventral).mapToDouble(j -> zc.uniqueB()[j]).toArray());
         System.out.printf("unique variance: z over c early %.3f ventral %.3f; c over z early %.3f ventral %.3f%n", zE, zV, cE, cV);
         assertTrue(zE > zV, "z's unique variance is larger in early than in ventral voxels");
         assertTrue(cV > cE, "c's unique variance is larger in ventral than in early voxels");
@@ -222,7 +223,7 @@ class EncodeSynthTest {
             uniqueA[j] = r2ab[j] - r2b[j];
             uniqueB[j] = r2ab[j] - r2a[j];
         }
-        double mA = EncodeRun.median(uniqueA), mB = EncodeRun.median(uniqueB), ra = EncodeRun.median(r2a);
+        double mA = Stats.median(uniqueA), mB = Stats.median(uniqueB), ra = Stats.median(r2a);
         System.out.printf("constructed case: R²(A) %.3f, unique A %.3f, unique B %.4f, ratios %s%n", ra, mA, mB, Arrays.toString(joint.ratio()));
         assertTrue(ra > 0.5, "A explains Y: R² " + ra);
         assertEquals(ra, mA, 0.05, "unique A ≈ R²(A)");
