@@ -60,7 +60,7 @@ public final class BenchCommand {
 
     @Command(name = "encode", mixinStandardHelpOptions = true,
             description = "Time one encoding feature space at NSD size on random data: ridge to every voxel with the CV alpha grid, test predictions (seconds, FLOP).",
-            footer = {"", "Examples:", "  brain2img bench encode                      # n=8859, 982 test, 15724 voxels, p=6400, 8 alphas, 5 folds",
+            footer = {"", "Examples:", "  brain2img bench encode                      # n=8859 ×3 trials, 982 test, 15724 voxels, p=6400, 8 alphas, 5 folds",
                     "  brain2img bench encode --voxels 2000 --p 1000   # a smaller problem"})
     static final class Encode implements Callable<Integer> {
         @Option(names = "--n", defaultValue = "8859", description = "Training images (default: ${DEFAULT-VALUE}).")
@@ -73,6 +73,8 @@ public final class BenchCommand {
         int p;
         @Option(names = "--folds", defaultValue = "5", description = "CV folds (default: ${DEFAULT-VALUE}).")
         int folds;
+        @Option(names = "--repeats", defaultValue = "3", description = "Trials per training image, as NSD shows each image up to 3 times (default: ${DEFAULT-VALUE}).")
+        int repeats;
         @Option(names = "--alphas", split = ",", paramLabel = "A", description = "Alpha grid (default: encode's, 1e-2..1e5, 8 values).")
         double[] alphas;
         @Mixin
@@ -80,11 +82,13 @@ public final class BenchCommand {
 
         @Override
         public Integer call() {
-            if (n < folds || folds < 2 || test < 1 || voxels < 1 || p < 1) throw new Main.UsageException("bench encode: need n ≥ folds ≥ 2 and positive sizes");
+            if (n < folds || folds < 2 || test < 1 || voxels < 1 || p < 1 || repeats < 1) {
+                throw new Main.UsageException("bench encode: need n ≥ folds ≥ 2 and positive sizes");
+            }
             brain2img.encode.EncodingModel.Options d = brain2img.encode.EncodingModel.Options.defaults();
             brain2img.encode.EncodingModel.Options o = new brain2img.encode.EncodingModel.Options(alphas != null ? alphas : d.alphas(), folds, d.bandRatios(), false);
             try (Backend be = device.open()) {
-                brain2img.encode.EncodeBench.run(be, new brain2img.encode.EncodeBench.Size(n, test, voxels, p, folds), o, 1, System.out);
+                brain2img.encode.EncodeBench.run(be, new brain2img.encode.EncodeBench.Size(n, test, voxels, p, folds, repeats), o, 1, System.out);
             }
             return 0;
         }

@@ -11,21 +11,24 @@ import java.util.SplittableRandom;
 
 /**
  * The encoding model's cost at a given size on random data: one feature space, every voxel, the CV alpha grid,
- * test predictions ({@link EncodingModel#fit}). NSD size: 8,859 training images, 982 test images, 15,724 voxels,
- * 6,400 features (z at 320 px). FLOPs are counted analytically from the work the ridge engine does.
+ * test predictions ({@link EncodingModel#fit}). NSD size: 8,859 training images shown 3 times each (26,577 trials),
+ * 982 test images, 15,724 voxels, 6,400 features (z at 320 px). FLOPs are counted analytically from the work the
+ * ridge engine does on the images (the trials are only summed per image).
  */
 public final class EncodeBench {
     private EncodeBench() {}
 
-    public record Size(int train, int test, int voxels, int features, int folds) {}
+    /** train images each shown {@code repeats} times (trials in rounds: every image once, then again). */
+    public record Size(int train, int test, int voxels, int features, int folds, int repeats) {}
 
     public static void run(Backend be, Size s, EncodingModel.Options o, long seed, PrintStream out) {
         SplittableRandom rng = new SplittableRandom(seed);
-        out.printf(Locale.ROOT, "encode bench: %d training images, %d test images, %d voxels, %d features, %d alphas, %d folds, f%d%n",
-                s.train(), s.test(), s.voxels(), s.features(), o.alphas().length, s.folds(), o.f64() ? 64 : 32);
-        Tensor xTr = random(rng, s.train(), s.features()), xTe = random(rng, s.test(), s.features()), y = random(rng, s.train(), s.voxels());
-        int[] rows = new int[s.train()];
-        java.util.Arrays.setAll(rows, i -> i);
+        int trials = Math.multiplyExact(s.train(), s.repeats());
+        out.printf(Locale.ROOT, "encode bench: %d training images × %d = %d trials, %d test images, %d voxels, %d features, %d alphas, %d folds, f%d%n",
+                s.train(), s.repeats(), trials, s.test(), s.voxels(), s.features(), o.alphas().length, s.folds(), o.f64() ? 64 : 32);
+        Tensor xTr = random(rng, s.train(), s.features()), xTe = random(rng, s.test(), s.features()), y = random(rng, trials, s.voxels());
+        int[] rows = new int[trials];
+        java.util.Arrays.setAll(rows, i -> i % s.train());
         EncodingModel.Options opt = new EncodingModel.Options(o.alphas(), s.folds(), o.bandRatios(), o.f64());
         DenseLinAlg la = DenseLinAlg.forBackend(be);
         out.println("linear algebra: " + la.describe());
@@ -40,25 +43,35 @@ public final class EncodeBench {
                 wall, cpu, flop / 1e12, flop / wall / 1e9, f.predictions().shapeString());
     }
 
-    /** The analytic FLOP count of the CV folds and the refit (GEMMs 2mnk, eigendecomposition 9r³). */
+    /** The analytic FLOP count of the CV folds and the refit (GEMMs 2mnk, eigendecomposition 9r³), and of the Gram matrix. */
     public static double flops(Size s, int alphas) {
         int[] fold = Folds.assign(s.train(), s.folds(), null);
-        double total = 0;
+        int largest = 0;
+        for (int f = 0; f < s.folds(); f++) largest = Math.max(largest, count(fold, f));
+        boolean kernel = s.features() > s.train() - largest; // as EncodingModel chooses
+        double n = s.train() + s.test(), total = kernel ? 2 * n * n * s.features() : 0;
         for (int f = 0; f < s.folds(); f++) {
-            int val = 0;
-            for (int v : fold) if (v == f) val++;
-            total += solveFlops(s.train() - val, val, s.features(), s.voxels(), alphas);
+            int held = count(fold, f);
+            total += solveFlops(kernel, s.train() - held, held, s.features(), s.voxels(), alphas);
         }
-        return total + solveFlops(s.train(), s.test(), s.features(), s.voxels(), 1);
+        return total + solveFlops(kernel, s.train(), s.test(), s.features(), s.voxels(), 1);
     }
 
-    /** One decomposition on nTr rows, projection of nHeld rows, Q = Lᵀ Y and {@code predictions} predictions of nHeld × t. */
-    static double solveFlops(double nTr, double nHeld, double p, double t, int predictions) {
-        if (p <= nTr) { // primal: Gram p², eigh, basis L = Xc Eᵀ, Z = Xte Eᵀ
+    private static int count(int[] fold, int f) {
+        int c = 0;
+        for (int v : fold) if (v == f) c++;
+        return c;
+    }
+
+    /**
+     * One decomposition on nTr images, projection of nHeld images, Q = Lᵀ Ỹ and {@code predictions} predictions of
+     * nHeld × t; the kernel form starts from the Gram matrix (counted once in {@link #flops}).
+     */
+    static double solveFlops(boolean kernel, double nTr, double nHeld, double p, double t, int predictions) {
+        if (!kernel) { // primal: X̃ᵀX̃ p², eigh, basis L = X̃ Eᵀ, Z = X_h Eᵀ
             return 2 * nTr * p * p + 9 * p * p * p + 2 * nTr * p * p + 2 * nHeld * p * p + 2 * p * nTr * t + predictions * 2 * nHeld * p * t;
         }
-        return 2 * nTr * nTr * p + 9 * nTr * nTr * nTr + 2 * nHeld * nTr * p + 2 * nHeld * nTr * nTr + 2 * nTr * nTr * t
-                + predictions * 2 * nHeld * nTr * t;
+        return 9 * nTr * nTr * nTr + 2 * nHeld * nTr * nTr + 2 * nTr * nTr * t + predictions * 2 * nHeld * nTr * t;
     }
 
     private static Tensor random(SplittableRandom rng, int n, int m) {

@@ -6,6 +6,7 @@ import brain2img.data.Split;
 import brain2img.eval.Picture;
 import brain2img.io.AtomicFiles;
 import brain2img.io.Npy;
+import brain2img.tensor.DType;
 import brain2img.tensor.Tensor;
 import brain2img.vision.VisionNet;
 
@@ -13,7 +14,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +23,7 @@ import java.util.function.Consumer;
  * Feature matrices of every space for the training and test images, computed once and cached under
  * {@code RUN/features/<space>/{train,test}.npy} (images × features, float32, rows in the order of
  * {@link Dataset#imageIds(Split)}) with a {@code key.txt} of everything they depend on; a changed key recomputes.
+ * Features are written batch by batch and read back memory-mapped, so the largest spaces stay off the heap.
  */
 final class FeatureStore implements AutoCloseable {
     static final int BATCH = 8;
@@ -52,7 +53,7 @@ final class FeatureStore implements AutoCloseable {
         String key = key(space), memo = space.fileName() + "/" + split.lower();
         if (loaded.containsKey(memo)) return loaded.get(memo);
         if (Files.isRegularFile(file) && Files.isRegularFile(keyFile) && Files.readString(keyFile, StandardCharsets.UTF_8).equals(key)) {
-            Tensor t = Npy.read(file);
+            Tensor t = Npy.map(file);
             loaded.put(memo, t);
             return t;
         }
@@ -60,19 +61,35 @@ final class FeatureStore implements AutoCloseable {
             for (Split sp : Split.values()) Files.deleteIfExists(folder.resolve(sp.lower() + ".npy"));
         }
         List<Integer> ids = ds.imageIds(split);
+        if (ids.isEmpty()) throw new IllegalArgumentException(ds.dir() + ": no " + split.lower() + " images for space " + space);
         long t0 = System.nanoTime();
-        List<float[]> rows = new ArrayList<>(ids.size());
-        for (int i0 = 0; i0 < ids.size(); i0 += BATCH) rows.addAll(List.of(compute(space, split, ids.subList(i0, Math.min(ids.size(), i0 + BATCH)), i0)));
-        int d = rows.get(0).length;
-        float[] all = new float[Math.multiplyExact(rows.size(), d)];
-        for (int i = 0; i < rows.size(); i++) System.arraycopy(rows.get(i), 0, all, i * d, d);
-        Tensor t = Tensor.of(all, rows.size(), d);
-        Npy.write(file, t);
+        float[][] first = compute(space, split, ids.subList(0, Math.min(ids.size(), BATCH)), 0);
+        int d = first[0].length;
+        // batch by batch into the file, which is then mapped: a space is never held whole on the heap
+        AtomicFiles.write(file, out -> {
+            out.write(Npy.header(DType.F32, new long[]{ids.size(), d}));
+            writeRows(out, first, d, space);
+            for (int i0 = BATCH; i0 < ids.size(); i0 += BATCH) {
+                writeRows(out, compute(space, split, ids.subList(i0, Math.min(ids.size(), i0 + BATCH)), i0), d, space);
+            }
+        });
         AtomicFiles.write(keyFile, key.getBytes(StandardCharsets.UTF_8));
+        Tensor t = Npy.map(file);
         loaded.put(memo, t);
         log.accept(String.format(java.util.Locale.ROOT, "features %s: %d %s images × %d values in %.1f s", space, ids.size(), split.lower(), d,
                 (System.nanoTime() - t0) / 1e9));
         return t;
+    }
+
+    /** Rows of d float32 values, little-endian as .npy stores them. */
+    private static void writeRows(java.io.OutputStream out, float[][] rows, int d, Space space) throws IOException {
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(d * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (float[] row : rows) {
+            if (row.length != d) throw new IllegalStateException("space " + space + ": an image gave " + row.length + " values, the first gave " + d);
+            buf.clear();
+            buf.asFloatBuffer().put(row);
+            out.write(buf.array());
+        }
     }
 
     /** One batch of images (ids, starting at row i0 of the split). */

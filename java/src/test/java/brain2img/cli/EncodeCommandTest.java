@@ -60,6 +60,7 @@ class EncodeCommandTest {
     void benchEncodePrintsTimeAndFlops() {
         MainTest.Run r = MainTest.run("bench", "encode", "--n", "200", "--test", "20", "--voxels", "40", "--p", "30", "--device", "cpu");
         assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("200 training images × 3 = 600 trials"), r.out());
         assertTrue(r.out().matches("(?s).*encode fit\\+predict: [0-9.]+ s wall, [0-9.]+ s process CPU, [0-9.]+ TFLOP.*"), r.out());
     }
 }
