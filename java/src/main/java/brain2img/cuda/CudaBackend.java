@@ -36,7 +36,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * are stored in that format; GEMMs take half inputs with fp32 accumulation). Host activations passed straight to
  * an op stay fp32, and norms, softmax, attention and element-wise ops always compute in fp32.
  */
-public final class CudaBackend implements Backend {
+public final class CudaBackend implements Backend, brain2img.ridge.DenseLinAlg.Provider {
     public static final String PRECISION_PROPERTY = "brain2img.cuda.precision";
     private static final long CUBLAS_WORKSPACE = 32L << 20;
     /** Upper bound on floats in one im2col buffer (256 MiB); bigger convolutions go in bands of output rows. */
@@ -125,6 +125,12 @@ public final class CudaBackend implements Backend {
                 blasVersion / 10000, blasVersion / 100 % 100, blasVersion % 100, precision.lower());
     }
 
+    /** The ridge engine's GEMMs and eigendecompositions on this GPU ({@link CudaDenseLinAlg}). */
+    @Override
+    public brain2img.ridge.DenseLinAlg denseLinAlg() {
+        return new CudaDenseLinAlg(this, brain2img.ridge.CpuDenseLinAlg.best());
+    }
+
     /** Bytes held by live device tensors, cached for reuse, and the peak held since creation. */
     public String memoryStats() {
         return String.format(Locale.ROOT, "%.1f MiB in use, %.1f MiB cached, peak %.1f MiB",
@@ -148,6 +154,35 @@ public final class CudaBackend implements Backend {
             CudaDriver.ctxSetCurrent(ctx);
             CURRENT.set(this);
         }
+    }
+
+    /** Host bytes to a new device tensor of the same dtype (no conversion, whatever the precision mode). */
+    Tensor toDevice(Tensor host) {
+        ensureCurrent();
+        return copyToDevice(host);
+    }
+
+    /** A device tensor's bytes into the host tensor {@code into} (same dtype and size), waiting for them. */
+    void toHost(Tensor dev, Tensor into) {
+        ensureCurrent();
+        requireNotCapturing("download of " + dev.shapeString());
+        long bytes = dev.numel() * dev.dtype().bytes;
+        if (bytes == 0) return;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment staging = a.allocate(bytes, 64);
+            CudaDriver.memcpyDtoHAsync(staging, ptr(mine(dev)), bytes, stream);
+            CudaDriver.streamSynchronize(stream);
+            into.segment().asSlice(0, bytes).copyFrom(staging);
+        }
+    }
+
+    /** Row-major f32 C = α·op(A)·op(B) + β·C on device tensors with fp32 compute, whatever the precision mode. */
+    void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, int lda, Tensor b, int ldb,
+               float beta, Tensor c, int ldc) {
+        ensureCurrent();
+        CuBlas.gemmStridedBatched(blas, transB ? CuBlas.CUBLAS_OP_T : CuBlas.CUBLAS_OP_N, transA ? CuBlas.CUBLAS_OP_T : CuBlas.CUBLAS_OP_N,
+                n, m, k, alpha, ptr(mine(b)), CuBlas.CUDA_R_32F, ldb, 0, ptr(mine(a)), CuBlas.CUDA_R_32F, lda, 0,
+                beta, ptr(mine(c)), ldc, 0, 1, CuBlas.CUBLAS_COMPUTE_32F);
     }
 
     /** A new device tensor of this backend, contents undefined. */
