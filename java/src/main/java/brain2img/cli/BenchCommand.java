@@ -81,7 +81,7 @@ public final class BenchCommand {
         DeviceOption device;
 
         @Override
-        public Integer call() {
+        public Integer call() throws java.io.IOException {
             if (n < folds || folds < 2 || test < 1 || voxels < 1 || p < 1 || repeats < 1) {
                 throw new Main.UsageException("bench encode: need n ≥ folds ≥ 2 and positive sizes");
             }

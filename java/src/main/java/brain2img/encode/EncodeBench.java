@@ -3,7 +3,16 @@ package brain2img.encode;
 import brain2img.backend.Backend;
 import brain2img.ridge.DenseLinAlg;
 import brain2img.ridge.Folds;
+import brain2img.io.AtomicFiles;
+import brain2img.io.Npy;
+import brain2img.tensor.DType;
 import brain2img.tensor.Tensor;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import java.io.PrintStream;
 import java.util.Locale;
@@ -21,12 +30,27 @@ public final class EncodeBench {
     /** train images each shown {@code repeats} times (trials in rounds: every image once, then again). */
     public record Size(int train, int test, int voxels, int features, int folds, int repeats) {}
 
-    public static void run(Backend be, Size s, EncodingModel.Options o, long seed, PrintStream out) {
+    /**
+     * Features go to memory-mapped .npy files in a temporary folder (removed afterwards), as {@code encode} keeps
+     * them, so the peak memory is the model's, not a heap copy of the features.
+     */
+    public static void run(Backend be, Size s, EncodingModel.Options o, long seed, PrintStream out) throws IOException {
+        Path dir = Files.createTempDirectory("brain2img-encode-bench");
+        try {
+            run(be, s, o, seed, out, dir);
+        } finally {
+            for (String f : new String[]{"train.npy", "test.npy"}) Files.deleteIfExists(dir.resolve(f));
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    private static void run(Backend be, Size s, EncodingModel.Options o, long seed, PrintStream out, Path dir) throws IOException {
         SplittableRandom rng = new SplittableRandom(seed);
         int trials = Math.multiplyExact(s.train(), s.repeats());
         out.printf(Locale.ROOT, "encode bench: %d training images × %d = %d trials, %d test images, %d voxels, %d features, %d alphas, %d folds, f%d%n",
                 s.train(), s.repeats(), trials, s.test(), s.voxels(), s.features(), o.alphas().length, s.folds(), o.f64() ? 64 : 32);
-        Tensor xTr = random(rng, s.train(), s.features()), xTe = random(rng, s.test(), s.features()), y = random(rng, trials, s.voxels());
+        Tensor xTr = mappedRandom(rng, s.train(), s.features(), dir.resolve("train.npy"));
+        Tensor xTe = mappedRandom(rng, s.test(), s.features(), dir.resolve("test.npy")), y = random(rng, trials, s.voxels());
         int[] rows = new int[trials];
         java.util.Arrays.setAll(rows, i -> i % s.train());
         EncodingModel.Options opt = new EncodingModel.Options(o.alphas(), s.folds(), o.bandRatios(), o.f64());
@@ -72,6 +96,20 @@ public final class EncodeBench {
             return 2 * nTr * p * p + 9 * p * p * p + 2 * nTr * p * p + 2 * nHeld * p * p + 2 * p * nTr * t + predictions * 2 * nHeld * p * t;
         }
         return 9 * nTr * nTr * nTr + 2 * nHeld * nTr * nTr + 2 * nTr * nTr * t + predictions * 2 * nHeld * nTr * t;
+    }
+
+    /** (n, m) standard normal float32 values written row by row to a .npy file, then mapped. */
+    private static Tensor mappedRandom(SplittableRandom rng, int n, int m, Path file) throws IOException {
+        AtomicFiles.write(file, out -> {
+            out.write(Npy.header(DType.F32, new long[]{n, m}));
+            ByteBuffer row = ByteBuffer.allocate(m * 4).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < n; i++) {
+                row.clear();
+                for (int j = 0; j < m; j++) row.putFloat((float) rng.nextGaussian());
+                out.write(row.array());
+            }
+        });
+        return Npy.map(file);
     }
 
     private static Tensor random(SplittableRandom rng, int n, int m) {
