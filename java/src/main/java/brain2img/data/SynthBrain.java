@@ -8,7 +8,10 @@ import java.util.SplittableRandom;
 /**
  * The simulated subject behind {@link Synth}: voxels in a small 3-D volume, each either early-visual (a Gaussian
  * population receptive field over a grid of luminance, red–green, blue–yellow and local-contrast features) or
- * higher-visual (a linear tuning to a few of the scene's semantic attributes). pRFs sit on a lattice (centres
+ * higher-visual (a linear tuning to a few of the scene's semantic attributes). The luminance channel is light-adapted:
+ * local luminance minus the image's mean luminance, since early visual cortex follows local contrast and barely the
+ * overall light level (without it, the background's shade — which the captions name — drove every early voxel, and
+ * any space that knew the background predicted them). pRFs sit on a lattice (centres
  * at the 16×16 cell centres, 4 sizes), so each image's 1024 pRF outputs per channel are computed once and a
  * voxel mixes the 4 channels of its pRF; the noise-free responses of all images are kept (images × voxels
  * floats). A trial's response is
@@ -178,7 +181,10 @@ final class SynthBrain {
         return r;
     }
 
-    /** Block-averaged features of an RGB image (interleaved u8, size × size): [cell*CHANNELS + channel]. */
+    /**
+     * Block-averaged features of an RGB image (interleaved u8, size × size): [cell*CHANNELS + channel], channel 0 the
+     * light-adapted luminance (cell mean minus the image mean), 1 red−green, 2 blue−yellow, 3 local contrast.
+     */
     static float[] features(byte[] rgb, int size) {
         float[] f = new float[GRID * GRID * CHANNELS];
         for (int gy = 0; gy < GRID; gy++) {
@@ -207,6 +213,12 @@ final class SynthBrain {
                 f[o + 3] = (float) Math.sqrt(Math.max(0, l2 / n - ml * ml)); // local contrast
             }
         }
+        // light adaptation: the luminance channel is relative to the image's mean luminance (subtractive, first order),
+        // so a brighter background does not raise every pRF; the colour-opponent channels stay absolute
+        double mean = 0;
+        for (int cell = 0; cell < GRID * GRID; cell++) mean += f[cell * CHANNELS];
+        mean /= GRID * GRID;
+        for (int cell = 0; cell < GRID * GRID; cell++) f[cell * CHANNELS] -= (float) mean;
         return f;
     }
 

@@ -118,6 +118,34 @@ class SynthBrainTest {
         return y;
     }
 
+    @Test
+    void luminanceIsLightAdaptedAndColourIsNot() {
+        // two uniform images, dark and bright yellow: the luminance channel is 0 in both (relative to the image mean),
+        // red−green and blue−yellow keep their absolute values
+        for (int level : new int[]{60, 220}) {
+            byte[] rgb = new byte[8 * 8 * 3];
+            for (int i = 0; i < 64; i++) {
+                rgb[3 * i] = (byte) level;
+                rgb[3 * i + 1] = (byte) level;
+            }
+            float[] f = SynthBrain.features(rgb, 8);
+            double v = level / 255.0;
+            for (int cell = 0; cell < SynthBrain.GRID * SynthBrain.GRID; cell++) {
+                assertEquals(0, f[cell * SynthBrain.CHANNELS], 1e-6, "luminance at cell " + cell);
+                assertEquals(0, f[cell * SynthBrain.CHANNELS + 1], 1e-6, "red−green");
+                assertEquals(-v, f[cell * SynthBrain.CHANNELS + 2], 1e-6, "blue−yellow");
+                assertEquals(0, f[cell * SynthBrain.CHANNELS + 3], 1e-6, "contrast");
+            }
+        }
+        // a bright left half on a dark right half: + on the left, − on the right, summing to 0
+        byte[] rgb = new byte[16 * 16 * 3];
+        for (int y = 0; y < 16; y++) for (int x = 0; x < 8; x++) for (int c = 0; c < 3; c++) rgb[(y * 16 + x) * 3 + c] = (byte) 200;
+        float[] f = SynthBrain.features(rgb, 16);
+        double half = 200 / 255.0 / 2;
+        assertEquals(half, f[0], 1e-6, "left cell");
+        assertEquals(-half, f[15 * SynthBrain.CHANNELS], 1e-6, "right cell");
+    }
+
     private double[][] features(float[] rows, int[] cols) {
         int v = d.voxels(), n = rows.length / v;
         double[][] x = new double[n][cols.length];

@@ -39,7 +39,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The encoding analysis recovers the synthetic brain's known structure: early voxels (pixel receptive fields) are
  * best explained by pixels and by the VAE latent z, ventral voxels (tuned to scene attributes) by the caption
- * conditioning c; per-voxel r follows the simulated SNR. Pure noise gives ≤ 5 % significant voxels, and the
+ * conditioning c; per-voxel r follows the simulated SNR. The tiny SD's VAE has random weights, so z is a weak code
+ * of the image (its GroupNorms discard each channel's image mean and scale), yet it beats c in early voxels, whose
+ * light-adapted luminance the captions do not describe. Pure noise gives ≤ 5 % significant voxels, and the
  * unique-variance estimate gives a space that generated the data its variance and an unrelated space none.
  */
 class EncodeSynthTest {
@@ -82,10 +84,10 @@ class EncodeSynthTest {
         System.out.printf("median r: early pixels %.3f z %.3f c %.3f; ventral pixels %.3f z %.3f c %.3f%n",
                 pixEarly, zEarly, cEarly, pixVentral, zVentral, cVentral);
         assertTrue(pixEarly > cEarly + 0.1, "early: pixels " + pixEarly + " vs c " + cEarly);
+        assertTrue(zEarly > cEarly, "early: z " + zEarly + " vs c " + cEarly);
         assertTrue(cVentral > pixVentral + 0.1, "ventral: c " + cVentral + " vs pixels " + pixVentral);
-        // The tiny SD's VAE has random weights, so z is a random 8×8×4 convolutional code of the image: it does not beat c
-        // in early voxels outright (the synthetic captions name colours and places, which drive the pRFs), but it shows the
-        // paper's dissociation: z explains early far better than ventral voxels, c does not prefer early ones.
+        assertTrue(cVentral > zVentral + 0.1, "ventral: c " + cVentral + " vs z " + zVentral);
+        // the paper's dissociation: z explains early far better than ventral voxels relative to c
         assertTrue(zEarly - zVentral > (cEarly - cVentral) + 0.2, "z early−ventral " + (zEarly - zVentral) + " vs c " + (cEarly - cVentral));
         // the winner map says the same per voxel: most early voxels won by pixels or z, most ventral ones by c
         int[] early = result.roiMembers().get("early"), ventral = result.roiMembers().get("ventral");
