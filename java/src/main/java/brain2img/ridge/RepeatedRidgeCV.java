@@ -86,15 +86,18 @@ public final class RepeatedRidgeCV {
             for (int a = 0; a < ns; a++) c += w[a] * mS[a];
             double centre = c / total;
             double[] sw = sqrt(w);
-            Tensor k = Tensor.allocateHeap(DType.F64, ns, ns); // X̃ X̃ᵀ
+            Tensor k = Tensor.allocateHeap(DType.F64, ns, ns); // X̃ X̃ᵀ, both triangles from (G + Gᵀ)/2
             double[] kd = k.heapDoubles();
             Parallel.forRange(ns, 16, (a0, a1) -> {
                 for (int a = a0; a < a1; a++) {
                     long row = (long) s[a] * n;
-                    for (int b = 0; b < ns; b++) kd[a * ns + b] = sw[a] * sw[b] * (g.getDouble(row + s[b]) - mS[a] - mS[b] + centre);
+                    for (int b = 0; b < ns; b++) {
+                        double gab = 0.5 * (g.getDouble(row + s[b]) + g.getDouble((long) s[b] * n + s[a]));
+                        kd[a * ns + b] = sw[a] * sw[b] * (gab - mS[a] - mS[b] + centre);
+                    }
                 }
             });
-            Eigen eig = Eigen.of(la, symmetric(k), dt);
+            Eigen eig = Eigen.of(la, k, dt);
             Tensor kh = Tensor.allocateHeap(dt, nh, ns); // (x_h − μ)·X̃ᵀ
             Parallel.forRange(nh, 16, (a0, a1) -> {
                 for (int a = a0; a < a1; a++) {
