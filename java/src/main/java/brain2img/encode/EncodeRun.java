@@ -332,7 +332,8 @@ public final class EncodeRun {
         s.put("fdr", "Benjamini–Hochberg over the analysed voxels, per space; significant = q ≤ " + Q);
         s.put("nc_r", "r / sqrt(noise_ceiling) where the data set has stats/noise_ceiling, else NaN");
         s.put("model", Map.of("alphas", o.model().alphas(), "folds", o.model().folds(), "cv", "grouped by image id, per-voxel alpha",
-                "features", "standardised by the training images, each band / sqrt(p)", "band_ratios", o.model().bandRatios()));
+                "features", "standardised by the training images, each band / sqrt(p)", "band_ratios", o.model().bandRatios(),
+                "trials", "ridge on the training trials, solved on the images weighted by their trial counts (exact); CV R² over held-out trials"));
         FeatureSettings f = o.features();
         s.put("features", Map.of("weights", f.weights() == null ? "none" : f.weights().toString(), "sd_size", f.sdSize(), "sd_steps", f.sdSteps(), "guidance", f.guidance(),
                 "seed", f.seed(), "pixel_size", f.pixelSize(), "nets", f.nets() == null ? "none" : f.nets().toString()));
