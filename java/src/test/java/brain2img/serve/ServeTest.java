@@ -186,7 +186,11 @@ class ServeTest {
         try {
             long deadline = System.nanoTime() + 20_000_000_000L;
             while (serve.httpPort() < 0 && System.nanoTime() < deadline) Thread.sleep(10);
-            assertTrue(serve.httpPort() > 0, String.join("\n", log));
+            assertTrue(serve.httpPort() > 0, () -> {
+                synchronized (log) { // the server thread may still be appending
+                    return String.join("\n", log);
+                }
+            });
             URI uri = URI.create("http://127.0.0.1:" + serve.httpPort() + "/reconstruct");
             HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
             HttpResponse<byte[]> ok = client.send(post(uri, npy(test.responses().get(2).copy())), HttpResponse.BodyHandlers.ofByteArray());
