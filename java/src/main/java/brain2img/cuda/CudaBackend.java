@@ -176,6 +176,34 @@ public final class CudaBackend implements Backend, brain2img.ridge.DenseLinAlg.P
         }
     }
 
+    /**
+     * In-place eigendecomposition (cuSOLVER syevd) of the symmetric n×n device matrix a, f32 or f64: w (n, same dtype)
+     * receives the eigenvalues ascending, a the eigenvectors, one per row (cuSOLVER's column-major output read
+     * row-major). A nonzero devInfo is a CudaException naming it.
+     */
+    void syevd(Tensor a, Tensor w, int n) {
+        ensureCurrent();
+        boolean dbl = a.dtype() == DType.F64;
+        MemorySegment h = CuSolver.create();
+        try (Tensor info = empty(DType.I32, 1)) {
+            CuSolver.setStream(h, stream);
+            int lwork = CuSolver.syevdBufferSize(h, dbl, CuSolver.CUSOLVER_EIG_MODE_VECTOR, CuSolver.CUBLAS_FILL_MODE_LOWER, n, ptr(a), n, ptr(w));
+            try (Tensor work = empty(a.dtype(), Math.max(1, lwork))) {
+                CuSolver.syevd(h, dbl, CuSolver.CUSOLVER_EIG_MODE_VECTOR, CuSolver.CUBLAS_FILL_MODE_LOWER, n,
+                        ptr(a), n, ptr(w), ptr(work), lwork, ptr(info));
+                Tensor status = Tensor.allocateHeap(DType.I32, 1);
+                toHost(info, status);
+                int st = status.segment().get(JAVA_INT, 0);
+                if (st != 0) {
+                    throw new CudaException("cusolverDn" + (dbl ? "D" : "S") + "syevd(" + n + "×" + n + "): devInfo = " + st
+                            + (st > 0 ? " (off-diagonal elements did not converge)" : " (argument " + -st + " invalid)"), st);
+                }
+            }
+        } finally {
+            CuSolver.destroy(h);
+        }
+    }
+
     /** Row-major f32 C = α·op(A)·op(B) + β·C on device tensors with fp32 compute, whatever the precision mode. */
     void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, int lda, Tensor b, int ldb,
                float beta, Tensor c, int ldc) {
@@ -275,19 +303,9 @@ public final class CudaBackend implements Backend, brain2img.ridge.DenseLinAlg.P
     public Tensor download(Tensor t) {
         if (!t.isOnDevice()) return t.toF32();
         ensureCurrent();
-        requireNotCapturing("download of " + t.shapeString());
-        Tensor f = f32(mine(t));
-        int n = Math.toIntExact(f.numel());
-        float[] out = new float[n];
-        if (n > 0) {
-            try (Arena a = Arena.ofConfined()) {
-                MemorySegment staging = a.allocate(4L * n, 64);
-                CudaDriver.memcpyDtoHAsync(staging, ptr(f), 4L * n, stream);
-                CudaDriver.streamSynchronize(stream);
-                MemorySegment.copy(staging, Tensor.F32, 0, out, 0, n);
-            }
-        }
-        return Tensor.of(out, t.shape());
+        Tensor f = f32(mine(t)), out = Tensor.allocateHeap(DType.F32, t.shape());
+        toHost(f, out);
+        return out;
     }
 
     /** Device tensors must be this backend's. */

@@ -4,11 +4,6 @@ import brain2img.ridge.DenseLinAlg;
 import brain2img.tensor.DType;
 import brain2img.tensor.Tensor;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-
 /**
  * The ridge engine's dense linear algebra on the GPU: f32 GEMM by cuBLAS with fp32 compute (whatever the backend's
  * precision mode: ridge's eigenbasis products need it) and the symmetric eigendecomposition by cuSOLVER's dsyevd in
@@ -62,29 +57,12 @@ final class CudaDenseLinAlg implements DenseLinAlg {
     public double[] eigh(Tensor a) {
         int n = a.dimInt(0);
         if (!solver || n < MIN_EIGH) return cpu.eigh(a);
-        MemorySegment h = CuSolver.create();
-        try (Tensor da = be.toDevice(a); Tensor w = be.empty(DType.F64, n); Tensor info = be.empty(DType.I32, 1)) {
-            CuSolver.setStream(h, be.stream());
-            int lwork = CuSolver.syevdBufferSize(h, true, CuSolver.CUSOLVER_EIG_MODE_VECTOR, CuSolver.CUBLAS_FILL_MODE_LOWER,
-                    n, CudaBackend.ptr(da), n, CudaBackend.ptr(w));
-            try (Tensor work = be.empty(DType.F64, Math.max(1, lwork))) {
-                CuSolver.syevd(h, true, CuSolver.CUSOLVER_EIG_MODE_VECTOR, CuSolver.CUBLAS_FILL_MODE_LOWER, n,
-                        CudaBackend.ptr(da), n, CudaBackend.ptr(w), CudaBackend.ptr(work), lwork, CudaBackend.ptr(info));
-                Tensor status = Tensor.allocateHeap(DType.I32, 1);
-                be.toHost(info, status);
-                int s = status.segment().get(JAVA_INT, 0);
-                if (s != 0) {
-                    throw new CudaException("cusolverDnDsyevd(" + n + "×" + n + "): devInfo = " + s
-                            + (s > 0 ? " (off-diagonal elements did not converge)" : " (argument " + -s + " invalid)"), s);
-                }
-            }
-            // column-major eigenvectors (column j = vector j) read row-major: row j = vector j, as the contract says
-            be.toHost(da, a);
+        try (Tensor da = be.toDevice(a); Tensor w = be.empty(DType.F64, n)) {
+            be.syevd(da, w, n);
+            be.toHost(da, a); // the eigenvectors as rows, as the contract says
             Tensor lambda = Tensor.allocateHeap(DType.F64, n);
             be.toHost(w, lambda);
             return lambda.toDoubleArray();
-        } finally {
-            CuSolver.destroy(h);
         }
     }
 

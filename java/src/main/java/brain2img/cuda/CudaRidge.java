@@ -2,12 +2,8 @@ package brain2img.cuda;
 
 import brain2img.tensor.Tensor;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
-
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
  * Ridge regression on the GPU for many penalties at once, through one symmetric eigendecomposition:
@@ -78,32 +74,9 @@ public final class CudaRidge {
 
     /** In-place eigendecomposition of the symmetric device matrix a (m×m): returns λ ascending, a := eigenvector rows. */
     private float[] eigh(Tensor a, int m) {
-        MemorySegment h = CuSolver.create();
-        try {
-            CuSolver.setStream(h, be.stream());
-            Tensor w = be.allocate(m);
-            Tensor info = be.allocate(1);
-            int lwork = CuSolver.syevdBufferSize(h, false, CuSolver.CUSOLVER_EIG_MODE_VECTOR, CuSolver.CUBLAS_FILL_MODE_LOWER,
-                    m, CudaBackend.ptr(a), m, CudaBackend.ptr(w));
-            Tensor work = be.allocate(Math.max(1, lwork));
-            CuSolver.syevd(h, false, CuSolver.CUSOLVER_EIG_MODE_VECTOR, CuSolver.CUBLAS_FILL_MODE_LOWER, m,
-                    CudaBackend.ptr(a), m, CudaBackend.ptr(w), CudaBackend.ptr(work), lwork, CudaBackend.ptr(info));
-            int status;
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment i = arena.allocate(4);
-                CudaDriver.memcpyDtoHAsync(i, CudaBackend.ptr(info), 4, be.stream());
-                CudaDriver.streamSynchronize(be.stream());
-                status = i.get(JAVA_INT, 0);
-            }
-            if (status != 0) {
-                throw new CudaException("cusolverDnSsyevd(" + m + "×" + m + "): devInfo = " + status
-                        + (status > 0 ? " (off-diagonal elements did not converge)" : " (argument " + -status + " invalid)"), status);
-            }
-            work.close();
+        try (Tensor w = be.allocate(m)) {
+            be.syevd(a, w, m);
             return be.download(w).toFloatArray();
-        } finally {
-            CuSolver.destroy(h);
         }
     }
-
 }
