@@ -3,14 +3,10 @@ package brain2img.encode;
 import brain2img.backend.Backend;
 import brain2img.ridge.DenseLinAlg;
 import brain2img.ridge.Folds;
-import brain2img.io.AtomicFiles;
 import brain2img.io.Npy;
-import brain2img.tensor.DType;
 import brain2img.tensor.Tensor;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -100,13 +96,11 @@ public final class EncodeBench {
 
     /** (n, m) standard normal float32 values written row by row to a .npy file, then mapped. */
     private static Tensor mappedRandom(SplittableRandom rng, int n, int m, Path file) throws IOException {
-        AtomicFiles.write(file, out -> {
-            out.write(Npy.header(DType.F32, new long[]{n, m}));
-            ByteBuffer row = ByteBuffer.allocate(m * 4).order(ByteOrder.LITTLE_ENDIAN);
+        Npy.writeRows(file, n, m, rows -> {
+            float[] row = new float[m];
             for (int i = 0; i < n; i++) {
-                row.clear();
-                for (int j = 0; j < m; j++) row.putFloat((float) rng.nextGaussian());
-                out.write(row.array());
+                for (int j = 0; j < m; j++) row[j] = (float) rng.nextGaussian();
+                rows.row(row);
             }
         });
         return Npy.map(file);

@@ -6,7 +6,6 @@ import brain2img.data.Split;
 import brain2img.eval.Picture;
 import brain2img.io.AtomicFiles;
 import brain2img.io.Npy;
-import brain2img.tensor.DType;
 import brain2img.tensor.Tensor;
 import brain2img.vision.VisionNet;
 
@@ -66,11 +65,10 @@ final class FeatureStore implements AutoCloseable {
         float[][] first = compute(space, split, ids.subList(0, Math.min(ids.size(), BATCH)), 0);
         int d = first[0].length;
         // batch by batch into the file, which is then mapped: a space is never held whole on the heap
-        AtomicFiles.write(file, out -> {
-            out.write(Npy.header(DType.F32, new long[]{ids.size(), d}));
-            writeRows(out, first, d, space);
+        Npy.writeRows(file, ids.size(), d, rows -> {
+            for (float[] row : first) rows.row(row);
             for (int i0 = BATCH; i0 < ids.size(); i0 += BATCH) {
-                writeRows(out, compute(space, split, ids.subList(i0, Math.min(ids.size(), i0 + BATCH)), i0), d, space);
+                for (float[] row : compute(space, split, ids.subList(i0, Math.min(ids.size(), i0 + BATCH)), i0)) rows.row(row);
             }
         });
         AtomicFiles.write(keyFile, key.getBytes(StandardCharsets.UTF_8));
@@ -79,17 +77,6 @@ final class FeatureStore implements AutoCloseable {
         log.accept(String.format(java.util.Locale.ROOT, "features %s: %d %s images × %d values in %.1f s", space, ids.size(), split.lower(), d,
                 (System.nanoTime() - t0) / 1e9));
         return t;
-    }
-
-    /** Rows of d float32 values, little-endian as .npy stores them. */
-    private static void writeRows(java.io.OutputStream out, float[][] rows, int d, Space space) throws IOException {
-        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(d * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        for (float[] row : rows) {
-            if (row.length != d) throw new IllegalStateException("space " + space + ": an image gave " + row.length + " values, the first gave " + d);
-            buf.clear();
-            buf.asFloatBuffer().put(row);
-            out.write(buf.array());
-        }
     }
 
     /** One batch of images (ids, starting at row i0 of the split). */

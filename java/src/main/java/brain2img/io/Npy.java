@@ -184,6 +184,41 @@ public final class Npy {
         AtomicFiles.write(file, out -> write(out, t));
     }
 
+    /** Takes the rows of a float32 .npy being written, in order. */
+    @FunctionalInterface
+    public interface RowSink {
+        void row(float[] values) throws IOException;
+    }
+
+    /** Produces the rows of a float32 .npy into a {@link RowSink}. */
+    @FunctionalInterface
+    public interface RowSource {
+        void writeTo(RowSink rows) throws IOException;
+    }
+
+    /**
+     * Writes a (rows, cols) float32 .npy atomically, row by row as {@code source} produces them, so the array is never
+     * held whole. A row of another length, or a count other than {@code rows}, fails and leaves no file.
+     */
+    public static void writeRows(Path file, long rows, int cols, RowSource source) throws IOException {
+        AtomicFiles.write(file, out -> {
+            out.write(header(DType.F32, new long[]{rows, cols}));
+            ByteBuffer buf = ByteBuffer.allocate(Math.multiplyExact(cols, 4)).order(ByteOrder.LITTLE_ENDIAN);
+            long[] written = {0};
+            source.writeTo(values -> {
+                if (values.length != cols) {
+                    throw new IllegalArgumentException(file + ": row " + written[0] + " has " + values.length + " values, the others " + cols);
+                }
+                if (written[0] == rows) throw new IllegalArgumentException(file + ": more than the " + rows + " rows announced");
+                buf.clear();
+                buf.asFloatBuffer().put(values);
+                out.write(buf.array());
+                written[0]++;
+            });
+            if (written[0] != rows) throw new IllegalArgumentException(file + ": " + written[0] + " rows written, " + rows + " announced");
+        });
+    }
+
     public static void write(OutputStream out, Tensor t) throws IOException {
         out.write(header(t.dtype(), t.shape()));
         SafeTensors.writeData(out, t);

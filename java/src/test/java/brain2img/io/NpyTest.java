@@ -48,6 +48,35 @@ class NpyTest {
     }
 
     @Test
+    void rowsWrittenOneByOneReadBackAsTheWholeArray() throws IOException {
+        Path f = tmp.resolve("rows.npy");
+        Npy.writeRows(f, 3, 2, rows -> {
+            float[] row = new float[2];
+            for (int i = 0; i < 3; i++) {
+                row[0] = i;
+                row[1] = -0.5f * i;
+                rows.row(row); // the same array each time: the writer copies it out
+            }
+        });
+        Tensor t = Npy.map(f);
+        assertArrayEquals(new long[]{3, 2}, t.shape());
+        assertArrayEquals(new float[]{0, -0f, 1, -0.5f, 2, -1}, t.toFloatArray());
+        // a short row, a row count other than announced: an error naming the file, and no file left
+        for (int n : new int[]{2, 4}) {
+            Path bad = tmp.resolve("bad" + n + ".npy");
+            var e = assertThrows(IllegalArgumentException.class, () -> Npy.writeRows(bad, 3, 2, rows -> {
+                for (int i = 0; i < n; i++) rows.row(new float[2]);
+            }));
+            assertTrue(e.getMessage().startsWith(bad.toString()), e.getMessage());
+            assertFalse(Files.exists(bad));
+        }
+        assertThrows(IllegalArgumentException.class, () -> Npy.writeRows(tmp.resolve("w.npy"), 1, 2, rows -> rows.row(new float[3])));
+        try (var listing = Files.list(tmp)) {
+            assertEquals(0, listing.filter(p -> p.getFileName().toString().endsWith(".part")).count(), "no temporary file left");
+        }
+    }
+
+    @Test
     void scalarAndOneDimensionalShapes() throws IOException {
         Path f = tmp.resolve("v.npy");
         Npy.write(f, Tensor.of(new float[]{1, 2, 3}, 3));
