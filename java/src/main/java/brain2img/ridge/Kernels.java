@@ -32,6 +32,39 @@ final class Kernels {
         }
     }
 
+    /** m[i, :] *= d[i] in place, for m (d.length, cols) f32 or f64. */
+    static void scaleRows(Tensor m, double[] d) {
+        int cols = m.dimInt(1);
+        Parallel.forRange(d.length, 16, (i0, i1) -> {
+            for (int i = i0; i < i1; i++) {
+                long o = (long) i * cols;
+                for (int j = 0; j < cols; j++) m.setDouble(o + j, m.getDouble(o + j) * d[i]);
+            }
+        });
+    }
+
+    /** q[i, j] /= λ_i + α[c0 + j] in place for q (λ.length, w): the ridge shrinkage D_α, each target with its own alpha. */
+    static void shrink(Tensor q, double[] lambda, double[] alpha, int c0) {
+        int w = q.dimInt(1);
+        for (int i = 0; i < lambda.length; i++) {
+            long o = (long) i * w;
+            for (int j = 0; j < w; j++) q.setDouble(o + j, q.getDouble(o + j) / (lambda[i] + alpha[c0 + j]));
+        }
+    }
+
+    /** (g + gᵀ)/2 of a square f32 or f64 matrix as a new f64 matrix with both triangles filled, for the eigensolver. */
+    static Tensor symmetricF64(Tensor g) {
+        int r = g.dimInt(0);
+        Tensor out = Tensor.allocateHeap(DType.F64, r, r);
+        double[] o = out.heapDoubles();
+        Parallel.forRange(r, 16, (i0, i1) -> {
+            for (int i = i0; i < i1; i++) {
+                for (int j = 0; j < r; j++) o[i * r + j] = 0.5 * (g.getDouble((long) i * r + j) + g.getDouble((long) j * r + i));
+            }
+        });
+        return out;
+    }
+
     /**
      * sse[j] += Σ_i (a[i, j] − off[j] − b[i, j])² in double, for a, b (rows, sse.length) of the same dtype;
      * off null means 0 (a held-out target block, an offset that moves it to the training mean, a prediction).

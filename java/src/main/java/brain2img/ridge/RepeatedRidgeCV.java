@@ -62,15 +62,15 @@ public final class RepeatedRidgeCV {
             }
             for (int j = 0; j < p; j++) mu[j] /= total;
             Tensor xs = Kernels.centredRows(x, s, 0, p, mu, null, dt); // (nS, p) → X̃ after the row weights
-            scaleRows(xs, sqrt(w));
+            Kernels.scaleRows(xs, sqrt(w));
             Tensor g = Tensor.allocateHeap(dt, p, p);
             la.matmul(true, false, xs, xs, g);
-            Eigen eig = Eigen.of(la, symmetric(g), dt);
+            RidgeSolve.Eigen eig = RidgeSolve.Eigen.of(la, Kernels.symmetricF64(g), dt);
             Tensor l = Tensor.allocateHeap(dt, s.length, p); // L = X̃ Eᵀ
-            la.matmul(false, true, xs, eig.e, l);
+            la.matmul(false, true, xs, eig.e(), l);
             Tensor z = Tensor.allocateHeap(dt, h.length, p); // Z = (X_h − μ) Eᵀ
-            la.matmul(false, true, Kernels.centredRows(x, h, 0, p, mu, null, dt), eig.e, z);
-            return new Basis(eig.lambda, z, l, false);
+            la.matmul(false, true, Kernels.centredRows(x, h, 0, p, mu, null, dt), eig.e(), z);
+            return new Basis(eig.lambda(), z, l, false);
         }
     }
 
@@ -97,7 +97,7 @@ public final class RepeatedRidgeCV {
                     }
                 }
             });
-            Eigen eig = Eigen.of(la, k, dt);
+            RidgeSolve.Eigen eig = RidgeSolve.Eigen.of(la, k, dt);
             Tensor kh = Tensor.allocateHeap(dt, nh, ns); // (x_h − μ)·X̃ᵀ
             Parallel.forRange(nh, 16, (a0, a1) -> {
                 for (int a = a0; a < a1; a++) {
@@ -106,8 +106,8 @@ public final class RepeatedRidgeCV {
                 }
             });
             Tensor z = Tensor.allocateHeap(dt, nh, ns);
-            la.matmul(false, true, kh, eig.e, z);
-            return new Basis(eig.lambda, z, eig.e, true);
+            la.matmul(false, true, kh, eig.e(), z);
+            return new Basis(eig.lambda(), z, eig.e(), true);
         }
 
         /** m_a = Σ_b w_b G[rows[a], s[b]] / total. */
@@ -135,15 +135,6 @@ public final class RepeatedRidgeCV {
             Tensor q = Tensor.allocateHeap(ytilde.dtype(), lambda.length, ytilde.dimInt(1));
             la.matmul(!lIsRows, false, l, ytilde, q);
             return q;
-        }
-    }
-
-    private record Eigen(double[] lambda, Tensor e) {
-        /** Eigenvalues (clamped at 0) and eigenvectors as rows of the symmetric f64 matrix m, in dtype dt. */
-        static Eigen of(DenseLinAlg la, Tensor m, DType dt) {
-            double[] lambda = la.eigh(m);
-            for (int i = 0; i < lambda.length; i++) lambda[i] = Math.max(0, lambda[i]);
-            return new Eigen(lambda, dt == DType.F64 ? m : m.to(dt));
         }
     }
 
@@ -179,7 +170,7 @@ public final class RepeatedRidgeCV {
             int fold = f;
             int[] s = select(n, i -> foldOf[i] >= 0 && foldOf[i] != fold), h = select(n, i -> foldOf[i] == fold);
             Basis b = d.prepare(la, s, weights(red.count, s), h, dt);
-            scaleRows(b.z(), sqrt(weights(red.count, h))); // held-out residuals count each image n_h times
+            Kernels.scaleRows(b.z(), sqrt(weights(red.count, h))); // held-out residuals count each image n_h times
             scoreFold(la, b, red, s, h, f, alphas, score);
             log.accept(String.format(Locale.ROOT, "fold %d/%d: %d train / %d test images, %s, %d alphas × %d targets in %.1f s",
                     f + 1, folds, s.length, h.length, d instanceof Gram ? "kernel" : "primal", alphas.length, t, (System.nanoTime() - t0) / 1e9));
@@ -197,10 +188,7 @@ public final class RepeatedRidgeCV {
             int c1 = Math.min(t, c0 + tb), w = c1 - c0;
             double[] ybar = trainMean(red, s, c0, c1);
             Tensor q = b.targets(la, weightedDeviations(red, s, ybar, c0, c1, dt));
-            for (int i = 0; i < b.lambda().length; i++) { // D_α Q with each target's own alpha
-                long o = (long) i * w;
-                for (int j = 0; j < w; j++) q.setDouble(o + j, q.getDouble(o + j) / (b.lambda()[i] + chosen[c0 + j]));
-            }
+            Kernels.shrink(q, b.lambda(), chosen, c0); // D_α Q with each target's own alpha
             Tensor pb = Tensor.allocateHeap(dt, nTe, w);
             la.matmul(false, false, b.z(), q, pb);
             for (int i = 0; i < nTe; i++) {
@@ -328,30 +316,6 @@ public final class RepeatedRidgeCV {
     private static double[] sqrt(double[] w) {
         double[] out = new double[w.length];
         for (int i = 0; i < w.length; i++) out[i] = Math.sqrt(w[i]);
-        return out;
-    }
-
-    /** m[i, :] *= d[i] in place. */
-    private static void scaleRows(Tensor m, double[] d) {
-        int cols = m.dimInt(1);
-        Parallel.forRange(d.length, 16, (i0, i1) -> {
-            for (int i = i0; i < i1; i++) {
-                long o = (long) i * cols;
-                for (int j = 0; j < cols; j++) m.setDouble(o + j, m.getDouble(o + j) * d[i]);
-            }
-        });
-    }
-
-    /** The f64 matrix (g + gᵀ)/2 of a square f32 or f64 matrix, for the eigensolver. */
-    private static Tensor symmetric(Tensor g) {
-        int r = g.dimInt(0);
-        Tensor out = Tensor.allocateHeap(DType.F64, r, r);
-        double[] o = out.heapDoubles();
-        Parallel.forRange(r, 16, (i0, i1) -> {
-            for (int i = i0; i < i1; i++) {
-                for (int j = 0; j < r; j++) o[i * r + j] = 0.5 * (g.getDouble((long) i * r + j) + g.getDouble((long) j * r + i));
-            }
-        });
         return out;
     }
 }

@@ -117,10 +117,7 @@ public final class RidgeCV {
             Tensor yb = gather(y, all, c0, c1, dt);
             double[] ym = intercept ? columnMeans(yb) : null;
             Tensor q = s.targetsInBasis(yb, ym);
-            for (int i = 0; i < s.r; i++) { // Q' = D_α Q with each column's own alpha
-                long o = (long) i * w;
-                for (int j = 0; j < w; j++) q.setDouble(o + j, q.getDouble(o + j) / (s.lambda[i] + chosen[c0 + j]));
-            }
+            Kernels.shrink(q, s.lambda, chosen, c0); // Q' = D_α Q with each column's own alpha
             Tensor wb = s.coefficients(q);
             long rowBytes = (long) w * dt.bytes;
             for (int i = 0; i < p; i++) {

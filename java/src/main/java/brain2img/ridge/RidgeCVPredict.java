@@ -75,10 +75,7 @@ public final class RidgeCVPredict {
             Tensor yb = RidgeCV.gather(y, all, c0, c1, dt);
             double[] ym = opt.intercept() ? RidgeCV.columnMeans(yb) : null;
             Tensor q = s.targetsInBasis(yb, ym);
-            for (int i = 0; i < s.r; i++) { // D_α Q with each column's own alpha
-                long o = (long) i * w;
-                for (int j = 0; j < w; j++) q.setDouble(o + j, q.getDouble(o + j) / (s.lambda[i] + chosen[c0 + j]));
-            }
+            Kernels.shrink(q, s.lambda, chosen, c0); // Q' = D_α Q with each column's own alpha
             Tensor pb = Tensor.allocateHeap(dt, nTe, w);
             la.matmul(false, false, z, q, pb);
             for (int i = 0; i < nTe; i++) {

@@ -54,18 +54,9 @@ final class RidgeSolve {
         Tensor g = Tensor.allocateHeap(dt, r, r);
         if (kernel) la.matmul(false, true, xc, xc, g);
         else la.matmul(true, false, xc, xc, g);
-        Tensor g64 = Tensor.allocateHeap(DType.F64, r, r);
-        double[] gd = g64.heapDoubles();
-        for (int i = 0; i < r; i++) {
-            for (int j = 0; j <= i; j++) {
-                double v = 0.5 * (g.getDouble((long) i * r + j) + g.getDouble((long) j * r + i));
-                gd[i * r + j] = v;
-                gd[j * r + i] = v;
-            }
-        }
-        double[] lambda = la.eigh(g64);
-        for (int i = 0; i < r; i++) lambda[i] = Math.max(0, lambda[i]);
-        Tensor e = dt == DType.F64 ? g64 : g64.to(dt);
+        Eigen eig = Eigen.of(la, Kernels.symmetricF64(g), dt);
+        double[] lambda = eig.lambda();
+        Tensor e = eig.e();
         Tensor basis = null;
         double[] sums = new double[r];
         if (kernel) {
@@ -80,6 +71,16 @@ final class RidgeSolve {
             for (int i = 0; i < nTr; i++) for (int j = 0; j < r; j++) sums[j] += basis.getDouble((long) i * r + j);
         }
         return new RidgeSolve(la, kernel, dt, stats[0], stats[1], xc, lambda, e, basis, sums);
+    }
+
+    /** Eigenvalues ascending, clamped at 0, and the eigenvectors as rows (r, r) in the fit's dtype. */
+    record Eigen(double[] lambda, Tensor e) {
+        /** Decomposes the symmetric f64 matrix m (overwritten; returned as e when dt is f64). */
+        static Eigen of(DenseLinAlg la, Tensor m, DType dt) {
+            double[] lambda = la.eigh(m);
+            for (int i = 0; i < lambda.length; i++) lambda[i] = Math.max(0, lambda[i]);
+            return new Eigen(lambda, dt == DType.F64 ? m : m.to(dt));
+        }
     }
 
     /** {mean, scale} over the given rows; mean 0 without intercept, scale 1 without standardisation. */
